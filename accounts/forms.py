@@ -1,0 +1,112 @@
+"""Forms of the user pages; each says what is wrong, field by field."""
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User, extension_validator
+from companies.models import Company
+
+
+def _extension_errors(extension: str, company: Company | None, user: User | None) -> list[str]:
+    errors = []
+    if not extension:
+        return errors
+    others = User.objects.filter(extension=extension)
+    if user is not None and user.pk:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        errors.append(_("This extension is already assigned."))
+    if company and company.extension_start and company.extension_end and extension.isdigit():
+        start, end = company.extension_start, company.extension_end
+        if start.isdigit() and end.isdigit() and not int(start) <= int(extension) <= int(end):
+            errors.append(_("The company's extensions run from %(start)s to %(end)s.") % {"start": start, "end": end})
+    return errors
+
+
+class _UserFields(forms.ModelForm):
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
+    extension = forms.CharField(label=_("SIP extension"), required=False, validators=[extension_validator])
+
+    def __init__(self, *args, actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        if actor.is_system_admin:
+            self.fields["company"].queryset = Company.objects.all()
+            self.fields["company"].required = False
+        else:
+            # A manager manages their own company's agents: role and company are fixed.
+            del self.fields["role"]
+            del self.fields["company"]
+            self.instance.company = actor.company
+            if not self.instance.pk:
+                self.instance.role = Role.AGENT
+
+    def _company(self):
+        if self.actor.is_system_admin:
+            return self.cleaned_data.get("company")
+        return self.actor.company
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("role", Role.AGENT)
+        company = self._company()
+        if self.actor.is_system_admin and role != Role.SYSTEM_ADMIN and not company:
+            self.add_error("company", _("Managers and agents belong to a company."))
+        for error in _extension_errors(cleaned.get("extension") or "", company, self.instance):
+            self.add_error("extension", error)
+        return cleaned
+
+
+class UserCreateForm(_UserFields):
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "role", "company"]
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            probe = User(username=cleaned.get("username") or "", email=cleaned.get("email") or "")
+            try:
+                validate_password(p1, probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class UserEditForm(_UserFields):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "role", "company"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("phone", self.instance.phone)
+        self.initial.setdefault("extension", self.instance.extension or "")
+
+
+class PasswordResetForm(forms.Form):
+    password1 = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("New password again"), widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            try:
+                validate_password(p1, self.user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

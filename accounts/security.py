@@ -1,0 +1,68 @@
+"""The login rate limit and the security record, shared by the web login and the API login."""
+
+import ipaddress
+
+from django.conf import settings
+from django_ratelimit.core import get_usage
+
+from accounts.models import AuthEvent
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse proxies the address the outermost
+    of them saw (counted from the right of X-Forwarded-For, so a client cannot forge its way past the limit)."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < hops:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-hops]))
+    except ValueError:
+        return remote
+
+
+def ratelimit_ip(request) -> str:
+    """For django-ratelimit (RATELIMIT_IP_META_KEY): the same address, never empty."""
+    return client_ip(request) or "0.0.0.0"
+
+
+def _username_key(group, request) -> str:
+    return (request.POST.get("username") or "").strip().lower()
+
+
+def _login_usage(request, *, username: str | None, group: str, increment: bool) -> bool:
+    name = (username if username is not None else _username_key(group, request)).strip().lower()
+    limited = False
+    for scope, key in ((f"{group}.ip", "ip"), (f"{group}.user", lambda g, r: name)):
+        usage = get_usage(request, group=scope, key=key, rate=settings.LOGIN_RATE, increment=increment)
+        # Without incrementing, the count is the failures so far: at the limit, the next attempt is refused.
+        limited |= usage is not None and usage["count"] >= usage["limit"]
+    return limited
+
+
+def login_is_rate_limited(request, *, username: str | None = None, group: str = "login") -> bool:
+    """True once a client IP or a username has had LOGIN_RATE failed sign-ins (5 a minute by default).
+
+    Only failures count (see login_failed): a contact center signs in a whole shift from one office address, and
+    those sign-ins must not lock each other out. Both keys count, so neither many usernames from one address nor one
+    username from many addresses get more guesses.
+    """
+    return _login_usage(request, username=username, group=group, increment=False)
+
+
+def login_failed(request, *, username: str | None = None, group: str = "login") -> None:
+    """Count a failed sign-in against the client IP and the username."""
+    _login_usage(request, username=username, group=group, increment=True)
+
+
+def auth_event_record(*, kind: str, request=None, user=None, username: str = "") -> AuthEvent:
+    return AuthEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=(username or (user.get_username() if user else ""))[:150],
+        ip_address=client_ip(request) if request is not None else None,
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
+    )

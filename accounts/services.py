@@ -1,0 +1,239 @@
+"""Every write to users and their activity state.
+
+`activity_change` is the one way an agent's state changes: it enforces who may make which move (accounts.states),
+locks the agent's row so two changes cannot interleave, writes the audit log and tells the live console on commit.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.live import publish_agent_state
+from accounts.models import ActivityChange, Role, User
+from accounts.states import AFTER_CALL_STATES, ActivityState, ChangeSource, is_allowed
+from companies.models import PauseReason
+from companies.services import pause_reason_for
+
+
+class ActivityChangeRefused(Exception):
+    """The change is not allowed; the message says why, in words for the person who asked."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change: a person (with their role) or the telephony core (user None)."""
+
+    source: str
+    user: User | None = None
+
+    @classmethod
+    def telephony(cls) -> "Actor":
+        return cls(source=ChangeSource.TELEPHONY)
+
+    @classmethod
+    def person(cls, *, user: User, agent: User) -> "Actor":
+        """The agent themself, or a manager/admin acting on an agent of a company they may see."""
+        return cls(source=ChangeSource.SELF if user.pk == agent.pk else ChangeSource.SUPERVISOR, user=user)
+
+
+def _check_actor(actor: Actor, agent: User) -> None:
+    if actor.source == ChangeSource.TELEPHONY:
+        return
+    user = actor.user
+    if user is None or not user.is_active:
+        raise ActivityChangeRefused(_("You are not signed in."))
+    if actor.source == ChangeSource.SELF:
+        if user.pk != agent.pk:
+            raise ActivityChangeRefused(_("Agents change only their own state."))
+        return
+    if user.role == Role.SYSTEM_ADMIN:
+        return
+    if user.role == Role.MANAGER and user.company_id == agent.company_id:
+        return
+    raise ActivityChangeRefused(_("You may not change this agent's state."))
+
+
+def _resolve_reason(*, agent: User, to_state: str, actor: Actor, pause_reason: PauseReason | None):
+    if to_state != ActivityState.AWAY:
+        return None
+    if pause_reason is None:
+        if actor.source == ChangeSource.TELEPHONY:
+            return pause_reason_for(company_id=agent.company_id, code=PauseReason.Code.MISSED_OFFER)
+        raise ActivityChangeRefused(_("Choose a reason for being away."))
+    if pause_reason.company_id != agent.company_id or not pause_reason.is_active:
+        raise ActivityChangeRefused(_("That pause reason does not belong to this company."))
+    if pause_reason.is_automatic and actor.source != ChangeSource.TELEPHONY:
+        raise ActivityChangeRefused(_("That pause reason is set only by the system."))
+    return pause_reason
+
+
+@transaction.atomic
+def activity_change(
+    *,
+    agent_id: int,
+    to_state: str,
+    actor: Actor,
+    pause_reason: PauseReason | None = None,
+    note: str = "",
+    only_from: tuple[str, ...] | None = None,
+) -> User:
+    """Move an agent to `to_state`, or raise ActivityChangeRefused.
+
+    `only_from` lets the telephony core say "only if the agent is still in one of these states", so a late event
+    cannot undo a newer change; a mismatch is refused like any other disallowed move.
+    """
+    if to_state not in ActivityState.values:
+        raise ActivityChangeRefused(_("%(state)s is not an activity state.") % {"state": to_state})
+    agent = User.objects.select_for_update().get(pk=agent_id)
+    _check_actor(actor, agent)
+    if agent.role != Role.AGENT:
+        raise ActivityChangeRefused(_("Only agents have an activity state."))
+    from_state = agent.activity_state
+    if only_from is not None and from_state not in only_from:
+        raise ActivityChangeRefused(_("The agent is %(state)s now.") % {"state": ActivityState(from_state).label})
+    # The move itself is judged before its reason, so a refused move is never answered with "choose a reason".
+    if from_state != to_state and not is_allowed(source=actor.source, from_state=from_state, to_state=to_state):
+        raise ActivityChangeRefused(
+            _("%(from)s → %(to)s is not allowed here.")
+            % {"from": ActivityState(from_state).label, "to": ActivityState(to_state).label}
+        )
+    reason = _resolve_reason(agent=agent, to_state=to_state, actor=actor, pause_reason=pause_reason)
+    if from_state == to_state and not (
+        to_state == ActivityState.AWAY and reason is not None and reason.pk != agent.pause_reason_id
+    ):
+        # Nothing changes; a new reason for the same AWAY, though, is recorded like a change.
+        return agent
+
+    now = timezone.now()
+    ActivityChange.objects.create(
+        agent=agent,
+        company_id=agent.company_id,
+        from_state=from_state,
+        to_state=to_state,
+        pause_reason=reason,
+        source=actor.source,
+        actor=actor.user,
+        note=note[:200],
+        changed_at=now,
+        seconds_in_previous=max(0.0, (now - agent.activity_changed_at).total_seconds()),
+    )
+    agent.activity_state = to_state
+    agent.activity_changed_at = now
+    agent.pause_reason = reason
+    update_fields = ["activity_state", "activity_changed_at", "pause_reason"]
+    if to_state == ActivityState.DISABLED or from_state == ActivityState.POST_PROCESSING:
+        # The "after this call" choice is used up once wrap-up ends (or the agent is disabled).
+        agent.after_call_state, agent.after_call_reason = "", None
+        update_fields += ["after_call_state", "after_call_reason"]
+    agent.save(update_fields=update_fields)
+    transaction.on_commit(lambda: publish_agent_state(agent_id=agent.pk, company_id=agent.company_id))
+    return agent
+
+
+@transaction.atomic
+def agent_claim(*, agent_id: int, note: str = "") -> User | None:
+    """READY → CALLING only if the agent is READY right now, registered and active: one call per agent, ever.
+
+    Returns the claimed agent, or None when they cannot take a call now.
+    """
+    agent = User.objects.select_for_update().filter(pk=agent_id).first()
+    if agent is None or not agent.is_claimable:
+        return None
+    return activity_change(
+        agent_id=agent_id,
+        to_state=ActivityState.CALLING,
+        actor=Actor.telephony(),
+        note=note,
+        only_from=(ActivityState.READY,),
+    )
+
+
+@transaction.atomic
+def agent_claim_longest_idle(
+    *, company_id: int, note: str = "", exclude_ids=(), among_ids=None, with_extension: bool = False
+) -> User | None:
+    """Claim the company's READY agent who has waited longest; agents locked by a rival claim are skipped.
+
+    `among_ids` limits the choice to a queue's members; `with_extension` to agents who have a phone to ring.
+    """
+    candidates = User.objects.filter(
+        company_id=company_id,
+        role=Role.AGENT,
+        is_active=True,
+        endpoint_online=True,
+        activity_state=ActivityState.READY,
+    ).exclude(pk__in=list(exclude_ids))
+    if among_ids is not None:
+        candidates = candidates.filter(pk__in=list(among_ids))
+    if with_extension:
+        candidates = candidates.exclude(extension=None)
+    agent = candidates.order_by("activity_changed_at", "pk").select_for_update(skip_locked=True).first()
+    if agent is None:
+        return None
+    return activity_change(
+        agent_id=agent.pk,
+        to_state=ActivityState.CALLING,
+        actor=Actor.telephony(),
+        note=note,
+        only_from=(ActivityState.READY,),
+    )
+
+
+@transaction.atomic
+def agent_choose_after_call(*, agent: User, state: str, pause_reason: PauseReason | None = None) -> User:
+    """What wrap-up should turn into for this agent: READY (the default), AWAY with a reason, or TRAINING."""
+    if state not in AFTER_CALL_STATES:
+        raise ActivityChangeRefused(_("Choose Ready, Away or Training."))
+    reason = _resolve_reason(
+        agent=agent, to_state=state, actor=Actor(ChangeSource.SELF, agent), pause_reason=pause_reason
+    )
+    User.objects.filter(pk=agent.pk).update(after_call_state=state, after_call_reason=reason)
+    agent.after_call_state, agent.after_call_reason = state, reason
+    transaction.on_commit(lambda: publish_agent_state(agent_id=agent.pk, company_id=agent.company_id))
+    return agent
+
+
+def user_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    company=None,
+    extension: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    validate: bool = True,
+) -> User:
+    """A new user with a hashed (peppered Argon2id) password; agents also get a SIP secret for their phone."""
+    user = User(
+        username=username,
+        role=role,
+        company=company,
+        extension=extension or None,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        sip_secret=secrets.token_urlsafe(18) if extension else "",
+    )
+    if validate:
+        validate_password(password, user)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    with transaction.atomic():
+        user.save()
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user

@@ -1,0 +1,40 @@
+"""Writes the user pages make beyond accounts.services: edit a user, disable or re-enable them."""
+
+from django.db import transaction
+
+from accounts.models import Role, User
+from accounts.services import ActivityChangeRefused, Actor, activity_change
+from accounts.states import ActivityState
+
+_EDITABLE = {"first_name", "last_name", "email", "phone", "extension", "role", "company"}
+
+
+@transaction.atomic
+def user_update(*, user: User, **fields) -> User:
+    for name, value in fields.items():
+        if name not in _EDITABLE:
+            raise TypeError(f"user_update cannot change {name}")
+        setattr(user, name, value)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, by: User) -> User:
+    """Disabling signs the user out of new sessions and, for an idle agent, moves them to DISABLED in the audit log.
+
+    An agent on a call is refused: the call must end first (a manager never cuts a call from the console)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not active and user.role == Role.AGENT and user.activity_state != ActivityState.DISABLED:
+        activity_change(agent_id=user.pk, to_state=ActivityState.DISABLED, actor=Actor.person(user=by, agent=user))
+        user.refresh_from_db()
+    if active and user.role == Role.AGENT and user.activity_state == ActivityState.DISABLED:
+        activity_change(agent_id=user.pk, to_state=ActivityState.READY, actor=Actor.person(user=by, agent=user))
+        user.refresh_from_db()
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
+__all__ = ["ActivityChangeRefused", "user_set_active", "user_update"]

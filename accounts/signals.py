@@ -1,0 +1,22 @@
+"""Login, logout and failed logins go to the security record (AuthEvent)."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from accounts.security import auth_event_record
+
+
+@receiver(user_logged_in)
+def _on_login(sender, request, user, **kwargs):
+    auth_event_record(kind="LOGIN", request=request, user=user)
+
+
+@receiver(user_logged_out)
+def _on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        auth_event_record(kind="LOGOUT", request=request, user=user)
+
+
+@receiver(user_login_failed)
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    auth_event_record(kind="FAILED", request=request, username=credentials.get("username", ""))

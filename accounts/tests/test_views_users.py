@@ -1,0 +1,157 @@
+"""The users pages: managers manage their company's agents, admins everyone; nobody reaches another company's users."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role, User
+from accounts.states import ActivityState
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-long-new-secret-42"
+
+
+def test_manager_lists_only_their_company_agents(client, manager_a, agent_a, agent_b):
+    client.force_login(manager_a)
+    body = client.get(reverse("accounts:users")).content.decode()
+    assert 'data-user="agent_a"' in body
+    assert 'data-user="agent_b"' not in body and 'data-user="manager_a"' not in body
+
+
+def test_agents_cannot_manage_users(client, agent_a):
+    client.force_login(agent_a)
+    assert client.get(reverse("accounts:users")).status_code == 403
+    assert client.get(reverse("accounts:user_new")).status_code == 403
+
+
+def test_manager_creates_an_agent_in_their_company(client, manager_a, company_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {
+            "username": "newbie",
+            "first_name": "민수",
+            "extension": "1001",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(username="newbie")
+    assert user.role == Role.AGENT and user.company == company_a and user.extension == "1001"
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_manager_cannot_make_an_admin_even_by_posting_the_role(client, manager_a, company_b):
+    client.force_login(manager_a)
+    client.post(
+        reverse("accounts:user_new"),
+        {
+            "username": "sneaky",
+            "role": "SYSTEM_ADMIN",
+            "company": company_b.pk,
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    )
+    user = User.objects.get(username="sneaky")
+    assert user.role == Role.AGENT and user.company == manager_a.company
+
+
+def test_create_form_says_what_is_wrong(client, manager_a, agent_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {"username": "agent_a", "extension": agent_a.extension, "password1": "short", "password2": "other"},
+    )
+    assert response.status_code == 400
+    assert {"username", "extension", "password2"} <= set(response.context["form"].errors)
+    assert 'data-error-for="extension"' in response.content.decode()
+
+
+def test_extension_outside_the_company_range_is_refused(client, manager_a, company_a):
+    company_a.extension_start, company_a.extension_end = "1000", "1099"
+    company_a.save()
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {"username": "x", "extension": "2000", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 400 and "extension" in response.context["form"].errors
+
+
+def test_manager_edits_an_agent_extension(client, manager_a, agent_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("accounts:user_edit", args=[agent_a.pk]), {"first_name": "지은", "extension": "1005"}
+    )
+    assert response.status_code == 302
+    agent_a.refresh_from_db()
+    assert agent_a.extension == "1005" and agent_a.first_name == "지은"
+
+
+def test_manager_cannot_open_another_companys_agent(client, manager_a, agent_b):
+    client.force_login(manager_a)
+    assert client.get(reverse("accounts:user_edit", args=[agent_b.pk])).status_code == 404
+    assert client.post(reverse("accounts:user_toggle_active", args=[agent_b.pk])).status_code == 404
+    response = client.post(
+        reverse("accounts:user_reset_password", args=[agent_b.pk]),
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 404
+    agent_b.refresh_from_db()
+    assert agent_b.is_active and agent_b.check_password(PASSWORD)
+
+
+def test_disabling_an_agent_records_disabled_and_blocks_sign_in(client, manager_a, agent_a):
+    client.force_login(manager_a)
+    client.post(reverse("accounts:user_toggle_active", args=[agent_a.pk]))
+    agent_a.refresh_from_db()
+    assert not agent_a.is_active and agent_a.activity_state == ActivityState.DISABLED
+    client.logout()
+    response = client.post(reverse("accounts:login"), {"username": "agent_a", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_re_enabling_an_agent_makes_them_ready(client, manager_a, agent_a):
+    client.force_login(manager_a)
+    client.post(reverse("accounts:user_toggle_active", args=[agent_a.pk]))
+    client.post(reverse("accounts:user_toggle_active", args=[agent_a.pk]))
+    agent_a.refresh_from_db()
+    assert agent_a.is_active and agent_a.activity_state == ActivityState.READY
+
+
+def test_password_reset_checks_strength_and_sets_it(client, manager_a, agent_a):
+    client.force_login(manager_a)
+    url = reverse("accounts:user_reset_password", args=[agent_a.pk])
+    response = client.post(url, {"password1": "123", "password2": "123"})
+    assert response.status_code == 400 and "password1" in response.context["password_form"].errors
+    assert client.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 302
+    agent_a.refresh_from_db()
+    assert agent_a.check_password(NEW_PASSWORD)
+
+
+def test_admin_creates_a_manager_for_a_company(client, admin_user, company_b):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {
+            "username": "boss_b",
+            "role": "MANAGER",
+            "company": company_b.pk,
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.get(username="boss_b").company == company_b
+
+
+def test_admin_must_give_a_manager_a_company(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {"username": "lost", "role": "MANAGER", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 400 and "company" in response.context["form"].errors

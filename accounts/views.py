@@ -1,0 +1,56 @@
+"""Sign in and out of the console and admin (session-based, rate limited)."""
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.security import auth_event_record, login_failed, login_is_rate_limited
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return "home"
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.method == "GET":
+        if request.user.is_authenticated:
+            return redirect("home")
+        form = AuthenticationForm(request)
+        return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+    if login_is_rate_limited(request):
+        auth_event_record(kind="RATE_LIMITED", request=request, username=request.POST.get("username", ""))
+        # An unbound form (nothing is checked while limited); the message says nothing about whether the account exists.
+        form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+        context = {
+            "form": form,
+            "next": request.POST.get("next", ""),
+            "limit_message": _("Too many sign-in attempts. Wait a minute and try again."),
+        }
+        return render(request, "accounts/login.html", context, status=429)
+
+    form = AuthenticationForm(request, data=request.POST)
+    if form.is_valid():
+        login(request, form.get_user())
+        return redirect(_next_url(request))
+    login_failed(request)
+    return render(request, "accounts/login.html", {"form": form, "next": request.POST.get("next", "")}, status=400)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("accounts:login")

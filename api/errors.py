@@ -1,0 +1,116 @@
+"""The one JSON shape every API error has, and the exceptions that map onto it.
+
+`{"error": {"code": "not_found", "message": "…", "fields": {"extension": ["…"]}}}`: `code` is stable for programs,
+`message` is for people (in the request's language), `fields` names the inputs at fault (empty when none is).
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from accounts.services import ActivityChangeRefused
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, *, fields: dict | None = None, headers: dict | None = None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        self.headers = headers or {}
+
+
+class Conflict(Exception):
+    """The request is well formed but clashes with the current state (409); the message says how."""
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+
+
+def _field_name(loc) -> str:
+    parts = [str(part) for part in loc]
+    # Ninja puts the body under ("body", <parameter name>, field…); query and path under ("query", field).
+    if parts and parts[0] == "body":
+        parts = parts[2:]
+    elif parts and parts[0] in {"query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def fields_from_ninja(errors: list[dict]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        fields.setdefault(_field_name(error.get("loc", ())), []).append(str(error.get("msg", "")))
+    return fields
+
+
+def fields_from_django(error: DjangoValidationError, *, default_field: str = "body") -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            (default_field if name == NON_FIELD_ERRORS else name): [str(m) for m in messages]
+            for name, messages in error.message_dict.items()
+        }
+    return {default_field: [str(m) for m in error.messages]}
+
+
+def install_error_handlers(api) -> None:
+    """Every failure the API can meet, answered in the one shape with its proper status."""
+
+    def respond(request, status, code, message, fields=None, headers=None):
+        response = api.create_response(request, error_body(code, message, fields), status=status)
+        for name, value in (headers or {}).items():
+            response[name] = value
+        return response
+
+    @api.exception_handler(ApiError)
+    def _api_error(request, exc: ApiError):
+        return respond(request, exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+    @api.exception_handler(NinjaValidationError)
+    def _invalid_input(request, exc: NinjaValidationError):
+        fields = fields_from_ninja(exc.errors)
+        return respond(request, 422, "validation_error", _("Some fields are not valid."), fields)
+
+    @api.exception_handler(DjangoValidationError)
+    def _invalid_model(request, exc: DjangoValidationError):
+        return respond(request, 422, "validation_error", _("Some fields are not valid."), fields_from_django(exc))
+
+    @api.exception_handler(AuthenticationError)
+    def _not_authenticated(request, exc):
+        return respond(
+            request,
+            401,
+            "not_authenticated",
+            _("A valid bearer token is needed (Authorization: Bearer <token>)."),
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        )
+
+    @api.exception_handler(HttpError)
+    def _http_error(request, exc: HttpError):
+        # Ninja raises this for a body that is not JSON at all (400).
+        code = "malformed_request" if exc.status_code == 400 else "error"
+        message = _("The request body is not valid JSON.") if exc.status_code == 400 else str(exc)
+        return respond(request, exc.status_code, code, message)
+
+    @api.exception_handler(PermissionDenied)
+    def _forbidden(request, exc):
+        return respond(request, 403, "permission_denied", str(exc) or _("You may not do this."))
+
+    @api.exception_handler(Http404)
+    def _not_found(request, exc):
+        return respond(request, 404, "not_found", _("Not found."))
+
+    @api.exception_handler(Conflict)
+    def _conflict(request, exc):
+        return respond(request, 409, "conflict", str(exc))
+
+    @api.exception_handler(ActivityChangeRefused)
+    def _activity_refused(request, exc):
+        return respond(request, 409, "activity_change_refused", str(exc))

@@ -1,0 +1,384 @@
+"""Every write the API makes: bearer tokens, password logins, and user and company changes with their RBAC rules.
+
+The rules here are the console's rules: managers act only inside their own company and never on admins, only system
+admins create admins or touch companies, "delete" deactivates. Routers call these and translate nothing but input.
+"""
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.security import auth_event_record, client_ip, login_failed, login_is_rate_limited
+from accounts.services import Actor, activity_change, user_create, user_set_password
+from accounts.states import ActivityState
+from api.errors import ApiError, Conflict
+from api.models import ApiToken
+from companies.models import Company, PauseReason
+from companies.services import company_create, company_update
+
+logger = logging.getLogger(__name__)
+
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "pbx"
+JWT_AUDIENCE = "pbx-api"
+MANAGER_ROLES = (Role.AGENT, Role.MANAGER)
+
+
+def signal_group(user_id: int) -> str:
+    """The Channels group of one user's signaling sockets."""
+    return f"signal.{user_id}"
+
+
+# --- tokens -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    record: ApiToken
+
+
+def token_issue(*, user: User, ip_address: str | None = None, user_agent: str = "", lifetime=None) -> IssuedToken:
+    """A signed JWT (HS256, `API_TOKEN_HOURS`) whose `jti` is stored, so it can be revoked before it expires."""
+    now = timezone.now()
+    lifetime = lifetime if lifetime is not None else timedelta(hours=settings.API_TOKEN_HOURS)
+    record = ApiToken.objects.create(
+        jti=uuid.uuid4().hex,
+        user=user,
+        issued_at=now,
+        expires_at=now + lifetime,
+        ip_address=ip_address,
+        user_agent=user_agent[:300],
+    )
+    claims = {
+        "sub": str(user.pk),
+        "jti": record.jti,
+        "iat": int(now.timestamp()),
+        "exp": int(record.expires_at.timestamp()),
+        "iss": JWT_ISSUER,
+        "aud": JWT_AUDIENCE,
+    }
+    return IssuedToken(token=jwt.encode(claims, settings.JWT_SECRET_KEY, algorithm=JWT_ALGORITHM), record=record)
+
+
+def token_find(*, token: str) -> ApiToken | None:
+    """The live token record behind a bearer string, with its user; None for anything that does not open the API.
+
+    Checked on every request: signature, expiry, revocation and the owner's `is_active`, so logout and deactivation
+    take effect on the next request.
+    """
+    if not token or len(token) > 4096:
+        return None
+    try:
+        claims = jwt.decode(
+            token,
+            settings.JWT_SECRET_KEY,
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            issuer=JWT_ISSUER,
+            options={"require": ["exp", "iat", "jti", "sub"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    jti, sub = claims.get("jti"), claims.get("sub")
+    if not isinstance(jti, str) or not isinstance(sub, str) or not sub.isdigit() or len(jti) > 64 or len(sub) > 18:
+        return None
+    record = ApiToken.objects.live().select_related("user").filter(jti=jti, user_id=int(sub)).first()
+    if record is None or not record.user.is_active:
+        return None
+    return record
+
+
+def signaling_close(*, user_id: int, jti: str | None = None, session_key: str | None = None) -> None:
+    """Tells the user's open signaling sockets to close: the one opened with token `jti` or with web session
+    `session_key`, or all of them when neither is given. Call it on commit."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "signal.revoked", "jti": jti, "session_key": session_key}
+    try:
+        async_to_sync(layer.group_send)(signal_group(user_id), message)
+    except Exception:
+        logger.exception("could not tell user %s's signaling sockets to close", user_id)
+
+
+@transaction.atomic
+def token_revoke(*, record: ApiToken) -> None:
+    ApiToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    user_id, jti = record.user_id, record.jti
+    transaction.on_commit(lambda: signaling_close(user_id=user_id, jti=jti))
+
+
+def tokens_revoke_all(*, user_id: int) -> int:
+    return ApiToken.objects.live().of_user(user_id).update(revoked_at=timezone.now())
+
+
+def tokens_prune(*, before) -> int:
+    """Deletes tokens that expired or were revoked before `before`: they can open nothing and only fill the table."""
+    expired = ApiToken.objects.filter(expires_at__lt=before)
+    revoked = ApiToken.objects.filter(revoked_at__lt=before)
+    deleted, _by_model = (expired | revoked).delete()
+    return deleted
+
+
+# --- login ------------------------------------------------------------------------------------------------------
+
+_dummy_hashes: dict[tuple, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made with the current hasher at its current cost: checking an unknown user costs what a real one does."""
+    hasher = get_hasher("default")
+    key = (hasher.algorithm, getattr(hasher, "memory_cost", None), getattr(hasher, "time_cost", None))
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = make_password(secrets.token_urlsafe(24))
+    return _dummy_hashes[key]
+
+
+def credentials_check(*, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None; one password hash is run either way."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        check_password(password, _dummy_hash())
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+def login_with_password(*, request, username: str, password: str) -> IssuedToken:
+    """A token for a right username and password; the same refusal, after the same work, for every wrong one."""
+    if not request.META.get("REMOTE_ADDR"):
+        # A server on a Unix socket may give no client address; such clients share one address bucket.
+        request.META["REMOTE_ADDR"] = "0.0.0.0"
+    if login_is_rate_limited(request, username=username, group="api-login"):
+        auth_event_record(kind="RATE_LIMITED", request=request, username=username)
+        raise ApiError(
+            429,
+            "rate_limited",
+            _("Too many sign-in attempts. Wait a minute and try again."),
+            headers={"Retry-After": "60"},
+        )
+    user = credentials_check(username=username, password=password)
+    if user is None:
+        login_failed(request, username=username, group="api-login")
+        auth_event_record(kind="FAILED", request=request, username=username)
+        raise ApiError(401, "invalid_credentials", _("The username or password is not right."))
+    issued = token_issue(user=user, ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    user.last_login = issued.record.issued_at
+    User.objects.filter(pk=user.pk).update(last_login=user.last_login)
+    auth_event_record(kind="LOGIN", request=request, user=user)
+    return issued
+
+
+def logout_token(*, request, record: ApiToken) -> None:
+    token_revoke(record=record)
+    auth_event_record(kind="LOGOUT", request=request, user=record.user)
+
+
+# --- activity ---------------------------------------------------------------------------------------------------
+
+
+def pause_reason_resolve(*, company_id: int | None, reference: int | str) -> PauseReason:
+    """A pause reason of the company by its id (a number) or its code (`LUNCH`); 422 when the company has none such."""
+    reasons = PauseReason.objects.filter(company_id=company_id)
+    if isinstance(reference, int):
+        reason = reasons.filter(pk=reference).first() if 0 < reference < 2**63 else None
+    else:
+        reason = reasons.filter(code=reference.strip().upper()).first()
+    if reason is None:
+        raise ApiError(
+            422,
+            "validation_error",
+            _("Some fields are not valid."),
+            fields={"pause_reason": [_("This company has no such pause reason.")]},
+        )
+    return reason
+
+
+def my_activity_change(*, user: User, state: str, pause_reason: int | str | None = None, note: str = "") -> User:
+    """The signed-in agent moves themself, under the console's rules (ActivityChangeRefused says why not)."""
+    reason = None
+    if pause_reason is not None:
+        reason = pause_reason_resolve(company_id=user.company_id, reference=pause_reason)
+    return activity_change(
+        agent_id=user.pk, to_state=state, actor=Actor.person(user=user, agent=user), pause_reason=reason, note=note
+    )
+
+
+# --- users ------------------------------------------------------------------------------------------------------
+
+
+def _company_for_new_user(*, actor: User, role: str, company_id: int | None) -> Company | None:
+    if actor.role == Role.MANAGER:
+        if role not in MANAGER_ROLES:
+            raise PermissionDenied(_("Managers create only agents and managers."))
+        if company_id is not None and company_id != actor.company_id:
+            raise PermissionDenied(_("Managers create users only in their own company."))
+        return actor.company
+    if role == Role.SYSTEM_ADMIN:
+        if company_id is not None:
+            raise ValidationError({"company_id": _("System admins belong to no company.")})
+        return None
+    if company_id is None:
+        raise ValidationError({"company_id": _("Managers and agents belong to a company.")})
+    company = Company.objects.filter(pk=company_id).first() if 0 < company_id < 2**63 else None
+    if company is None:
+        raise ValidationError({"company_id": _("There is no such company.")})
+    return company
+
+
+def _passwords_error(error: ValidationError) -> ValidationError:
+    """validate_password raises a bare list; say which field it is about."""
+    return error if hasattr(error, "error_dict") else ValidationError({"password": error.messages})
+
+
+def user_create_by(*, actor: User, username: str, password: str, role: str, company_id: int | None = None, **fields):
+    """A new user made by `actor`: admins make anyone, managers agents and managers of their company, agents nobody."""
+    if actor.role not in (Role.SYSTEM_ADMIN, Role.MANAGER):
+        raise PermissionDenied(_("Only managers and admins create users."))
+    company = _company_for_new_user(actor=actor, role=role, company_id=company_id)
+    try:
+        return user_create(username=username, password=password, role=role, company=company, **fields)
+    except ValidationError as error:
+        raise _passwords_error(error) from None
+    except IntegrityError:
+        raise Conflict(_("A user with this username or extension already exists.")) from None
+
+
+def _check_may_edit(*, actor: User, user: User) -> None:
+    if actor.role == Role.SYSTEM_ADMIN:
+        return
+    if actor.role == Role.MANAGER and user.company_id == actor.company_id and user.role in MANAGER_ROLES:
+        return
+    raise PermissionDenied(_("You may not change this user."))
+
+
+def _notify_deactivated(user_id: int) -> None:
+    transaction.on_commit(lambda: signaling_close(user_id=user_id))
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User, user: User) -> User:
+    """Signs the user out everywhere at once (tokens revoked, sockets closed) and takes an agent out of routing."""
+    _check_may_edit(actor=actor, user=user)
+    if user.pk == actor.pk:
+        raise Conflict(_("You cannot deactivate your own account."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    tokens_revoke_all(user_id=user.pk)
+    if user.role == Role.AGENT and user.activity_state in (
+        ActivityState.READY,
+        ActivityState.AWAY,
+        ActivityState.TRAINING,
+        ActivityState.POST_PROCESSING,
+    ):
+        user = activity_change(
+            agent_id=user.pk,
+            to_state=ActivityState.DISABLED,
+            actor=Actor.person(user=actor, agent=user),
+            note="deactivated",
+        )
+    _notify_deactivated(user.pk)
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, actor: User, user: User) -> User:
+    _check_may_edit(actor=actor, user=user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        if user.role == Role.AGENT and user.activity_state == ActivityState.DISABLED:
+            user = activity_change(
+                agent_id=user.pk,
+                to_state=ActivityState.READY,
+                actor=Actor.person(user=actor, agent=user),
+                note="reactivated",
+            )
+    return user
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "extension")
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, changes: dict) -> User:
+    """Applies the given changes (only the keys present); role and company moves follow the creation rules."""
+    _check_may_edit(actor=actor, user=user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    role = changes.get("role", user.role)
+    if "role" in changes and role != user.role:
+        if user.pk == actor.pk:
+            raise Conflict(_("You cannot change your own role."))
+        if actor.role == Role.MANAGER and role not in MANAGER_ROLES:
+            raise PermissionDenied(_("Managers create only agents and managers."))
+        if user.role == Role.AGENT and user.activity_state in (ActivityState.CALLING, ActivityState.ON_CALL):
+            raise Conflict(_("This agent is on a call now."))
+    if "company_id" in changes or "role" in changes:
+        company_id = changes.get("company_id", user.company_id)
+        if role == Role.SYSTEM_ADMIN and "company_id" not in changes:
+            company_id = None
+        company = _company_for_new_user(actor=actor, role=role, company_id=company_id)
+        user.company = company
+    user.role = role
+    for name in PROFILE_FIELDS:
+        if name in changes:
+            setattr(user, name, changes[name] if changes[name] is not None else "")
+    if "extension" in changes:
+        user.extension = changes["extension"] or None
+        if user.extension and not user.sip_secret:
+            user.sip_secret = secrets.token_urlsafe(18)
+    user.full_clean(exclude=["password"])
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise Conflict(_("A user with this username or extension already exists.")) from None
+    if "password" in changes:
+        try:
+            user_set_password(user=user, password=changes["password"])
+        except ValidationError as error:
+            raise _passwords_error(error) from None
+        tokens_revoke_all(user_id=user.pk)
+    if "is_active" in changes and changes["is_active"] != user.is_active:
+        if changes["is_active"]:
+            user = user_reactivate(actor=actor, user=user)
+        else:
+            user = user_deactivate(actor=actor, user=user)
+    return user
+
+
+# --- companies --------------------------------------------------------------------------------------------------
+
+
+def _check_admin(actor: User) -> None:
+    if actor.role != Role.SYSTEM_ADMIN:
+        raise PermissionDenied(_("Only system admins manage companies."))
+
+
+def company_create_by(*, actor: User, name: str, **fields) -> Company:
+    _check_admin(actor)
+    Company(name=name, **fields).full_clean()
+    return company_create(name=name, **fields)
+
+
+def company_update_by(*, actor: User, company: Company, changes: dict) -> Company:
+    _check_admin(actor)
+    return company_update(company=company, **changes)

@@ -1,0 +1,153 @@
+"""/api/v1/calls: who sees which calls, the call-log filters, cursor pagination, and one call's timeline."""
+
+import pytest
+
+from api.tests.conftest import error_code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def everyone(admin_user, manager_a, agent_a, manager_b, agent_b):
+    return {"admin": admin_user, "manager_a": manager_a, "agent_a": agent_a, "manager_b": manager_b, "agent_b": agent_b}
+
+
+def ids(response):
+    assert response.status_code == 200, response.json()
+    return [call["id"] for call in response.json()["items"]]
+
+
+def test_each_role_sees_its_own_calls_newest_first(everyone, api_as, seeded_calls):
+    company_a_calls = [c.pk for c in seeded_calls if c.company_id == everyone["agent_a"].company_id]
+    agent_a_calls = [c.pk for c in seeded_calls if c.agent_id == everyone["agent_a"].pk]
+    company_b_calls = [c.pk for c in seeded_calls if c.company_id == everyone["agent_b"].company_id]
+
+    by_time = sorted(seeded_calls, key=lambda c: (c.enqueued_at, c.pk), reverse=True)
+    assert ids(api_as(everyone["admin"]).get("calls")) == [c.pk for c in by_time]
+    assert set(ids(api_as(everyone["manager_a"]).get("calls"))) == set(company_a_calls)
+    assert set(ids(api_as(everyone["agent_a"]).get("calls"))) == set(agent_a_calls)
+    assert set(ids(api_as(everyone["manager_b"]).get("calls"))) == set(company_b_calls)
+
+
+@pytest.mark.parametrize(
+    ("reader", "owner_index", "status"),
+    [
+        ("manager_a", 0, 200),
+        ("manager_a", 5, 404),
+        ("agent_a", 0, 200),
+        ("agent_a", 1, 404),  # a company-A call taken by another agent
+        ("agent_b", 0, 404),
+        ("admin", 6, 200),
+    ],
+)
+def test_one_call_is_shown_only_to_who_may_see_it(everyone, api_as, seeded_calls, reader, owner_index, status):
+    response = api_as(everyone[reader]).get(f"calls/{seeded_calls[owner_index].pk}")
+
+    assert response.status_code == status
+
+
+def test_call_detail_has_its_offers_and_timeline_in_seoul_time(everyone, api_as, seeded_calls):
+    call = seeded_calls[0]
+
+    body = api_as(everyone["manager_a"]).get(f"calls/{call.pk}").json()
+
+    assert body["caller_number"] == "010-1111-2222" and body["caller_name"] == "고객 0"
+    assert body["started_at"] == "2026-11-25T00:30:00+09:00"
+    assert body["disposition"] == "ANSWERED" and body["direction"] == "INBOUND" and body["state"] == "ENDED"
+    assert body["queue"] == {"id": call.queue_id, "name": "Sales", "number": "5000"}
+    assert body["agent"]["username"] == "agent_a"
+    assert [o["result"] for o in body["offers"]] == ["ANSWERED"]
+    assert [e["kind"] for e in body["events"]] == ["StasisStart", "ChannelDestroyed"]
+    assert body["events"][0]["detail"] == {"n": 0}
+    flat = repr(body)
+    assert "caller_number_index" not in flat and "gAAAA" not in flat  # no blind index, no Fernet token
+
+
+def test_days_are_seoul_days(everyone, api_as, seeded_calls):
+    client = api_as(everyone["admin"])
+
+    on_the_25th = ids(client.get("calls", date_from="2026-11-25", date_to="2026-11-25"))
+    from_the_26th = ids(client.get("calls", date_from="2026-11-26"))
+
+    assert set(on_the_25th) == {seeded_calls[i].pk for i in (0, 1, 5)}
+    assert set(from_the_26th) == {seeded_calls[i].pk for i in (2, 3, 4, 6)}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"disposition": "ANSWERED"}, {0, 3, 4}),
+        ({"direction": "INTERNAL"}, {2}),
+        ({"queue_id": "QUEUE"}, {0, 1, 3, 4}),
+        ({"agent_id": "AGENT_A"}, {0, 2, 3}),
+        ({"phone": "+82 10 1111 2222"}, {0, 3}),
+        ({"phone": "010-1111-2222", "disposition": "ANSWERED", "date_from": "2026-11-26"}, {3}),
+    ],
+)
+def test_call_log_filters(everyone, api_as, seeded_calls, query, expected):
+    query = dict(query)
+    if query.get("queue_id") == "QUEUE":
+        query["queue_id"] = seeded_calls[0].queue_id
+    if query.get("agent_id") == "AGENT_A":
+        query["agent_id"] = everyone["agent_a"].pk
+
+    found = ids(api_as(everyone["manager_a"]).get("calls", **query))
+
+    assert set(found) == {seeded_calls[i].pk for i in expected}
+
+
+def test_cursor_walks_every_call_once_in_order(everyone, api_as, seeded_calls):
+    client, seen, cursor = api_as(everyone["admin"]), [], None
+    for _ in range(10):
+        page = client.get("calls", limit=2, **({"cursor": cursor} if cursor else {})).json()
+        seen += [call["id"] for call in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    by_time = sorted(seeded_calls, key=lambda c: (c.enqueued_at, c.pk), reverse=True)
+    assert seen == [c.pk for c in by_time]
+
+
+def test_cursor_never_shows_another_companys_calls(everyone, api_as, seeded_calls):
+    admin_page = api_as(everyone["admin"]).get("calls", limit=1).json()
+
+    page = api_as(everyone["manager_b"]).get("calls", cursor=admin_page["next_cursor"]).json()
+
+    assert {call["company_id"] for call in page["items"]} == {everyone["agent_b"].company_id}
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "W10:abc", "eyJ4IjoxfQ", "a" * 500])
+def test_bad_cursor_is_a_400(everyone, api_as, seeded_calls, cursor):
+    response = api_as(everyone["admin"]).get("calls", cursor=cursor)
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"date_from": "2026-11-27", "date_to": "2026-11-25"}, "date_from"),
+        ({"date_from": "yesterday"}, "date_from"),
+        ({"date_to": "2026-02-30"}, "date_to"),
+        ({"agent_id": str(2**64)}, "agent_id"),
+        ({"agent_id": "-1"}, "agent_id"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1000"}, "limit"),
+        ({"disposition": "MAYBE"}, "disposition"),
+        ({"phone": "\x00"}, "phone"),
+    ],
+)
+def test_bad_filters_are_a_422_naming_the_field(everyone, api_as, seeded_calls, query, field):
+    response = api_as(everyone["admin"]).get("calls", **query)
+
+    assert response.status_code == 422
+    assert field in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("query", [{"date_from": "0001-01-01"}, {"date_to": "9999-12-31"}, {"date_to": "0001-01-01"}])
+def test_dates_at_the_ends_of_the_calendar_are_answered(everyone, api_as, seeded_calls, query):
+    response = api_as(everyone["admin"]).get("calls", **query)
+
+    assert response.status_code == 200

@@ -1,0 +1,47 @@
+"""/api/v1/pause-reasons: each reader sees their own company's reasons (admins every company's)."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(response):
+    assert response.status_code == 200
+    return [(reason["company_id"], reason["code"]) for reason in response.json()["items"]]
+
+
+@pytest.mark.parametrize("reader", ["agent_a", "manager_a"])
+def test_agents_and_managers_see_their_own_companys_reasons(request, api_as, company_b, reader):
+    user = request.getfixturevalue(reader)
+
+    found = codes(api_as(user).get("pause-reasons"))
+
+    assert {company for company, _code in found} == {user.company_id}
+    assert {code for _company, code in found} == {"LUNCH", "BREAK", "MEETING", "OTHER", "MISSED_OFFER"}
+
+
+def test_another_companys_reasons_stay_hidden_even_when_asked_for(agent_a, company_b, api_as):
+    assert codes(api_as(agent_a).get("pause-reasons", company_id=company_b.pk)) == []
+
+
+def test_admin_sees_every_company_and_filters_by_one(admin_user, company_a, company_b, api_as):
+    client = api_as(admin_user)
+
+    assert {company for company, _ in codes(client.get("pause-reasons"))} == {company_a.pk, company_b.pk}
+    assert {company for company, _ in codes(client.get("pause-reasons", company_id=company_b.pk))} == {company_b.pk}
+
+
+def test_selectable_reasons_leave_out_the_automatic_one(agent_a, api_as):
+    client = api_as(agent_a)
+
+    selectable = {code for _, code in codes(client.get("pause-reasons", selectable="true"))}
+    automatic = {code for _, code in codes(client.get("pause-reasons", selectable="false"))}
+
+    assert "MISSED_OFFER" not in selectable and "LUNCH" in selectable
+    assert automatic == {"MISSED_OFFER"}
+
+
+def test_pause_reasons_need_a_token(db):
+    from api.tests.conftest import JsonClient
+
+    assert JsonClient().get("pause-reasons").status_code == 401

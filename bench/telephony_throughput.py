@@ -1,0 +1,182 @@
+"""Telephony throughput: the fake Asterisk (its own process) places calls at rising rates against N agents; this
+process runs the real telephony engine and PostgreSQL writes. Prints call setups per second, ARI events per second
+and the time from an ARI event to the commit of what it caused (p50/p99).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pbx_bench .venv/bin/python bench/telephony_throughput.py
+
+A call setup is a caller entering Stasis until the agent's answer is bridged and recorded; each caller hangs up
+after a short talk, so the agents (and their wrap-up, set to 0) are reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbx.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pbx_bench")
+os.environ["TELEPHONY_ENABLED"] = "false"
+os.environ.setdefault("ARGON2_MEMORY_KIB", "1024")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("DEBUG", "false")  # as in production: no query log kept in memory
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+
+
+def run_fake(port_queue, command_queue, result_queue, agents: int, talk_ms: int) -> None:
+    """The simulated PBX, in its own process so its CPU is not counted against the engine's loop."""
+    from telephony.fake_ari import FakeAsterisk, Phone
+
+    async def main():
+        fake = FakeAsterisk(user="bench", password="bench")
+        port = await fake.start(host="127.0.0.1", port=0)
+        for n in range(agents):
+            fake.add_endpoint(str(20000 + n), Phone.answer_after(ms=0))
+        port_queue.put(port)
+        loop = asyncio.get_running_loop()
+        while True:
+            command = await loop.run_in_executor(None, command_queue.get)
+            if command is None:
+                break
+            rate, seconds = command
+            result_queue.put(await drive(fake, rate, seconds, talk_ms))
+        await fake.stop()
+
+    async def drive(fake, rate: float, seconds: float, talk: int) -> dict:
+        placed, answered, tasks = 0, 0, []
+        setup_times: list[float] = []
+        start = time.monotonic()
+
+        async def one_call(n: int):
+            nonlocal answered
+            t0 = time.monotonic()
+            call = await fake.place_call(exten=str(20000 + n % agents), caller_number=f"010{n:08d}")
+            try:
+                await asyncio.wait_for(call.answered.wait(), 10)
+            except TimeoutError:
+                await call.hangup()
+                return
+            answered += 1
+            setup_times.append(time.monotonic() - t0)
+            await asyncio.sleep(talk / 1000)
+            await call.hangup()
+
+        while time.monotonic() - start < seconds:
+            due = int((time.monotonic() - start) * rate)
+            while placed < due:
+                tasks.append(asyncio.create_task(one_call(placed)))
+                placed += 1
+            await asyncio.sleep(0.002)
+        await asyncio.gather(*tasks)
+        elapsed = time.monotonic() - start
+        setup_times.sort()
+        return {
+            "placed": placed,
+            "answered": answered,
+            "elapsed": elapsed,
+            "setup_p50_ms": 1000 * setup_times[len(setup_times) // 2] if setup_times else None,
+            "setup_p99_ms": 1000 * setup_times[int(len(setup_times) * 0.99)] if setup_times else None,
+        }
+
+    asyncio.run(main())
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+async def bench(args) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from calls.models import Call
+    from telephony.ari import AriConfig
+    from telephony.service import TelephonyService
+
+    await asyncio.to_thread(call_command, "migrate", verbosity=0)
+    await asyncio.to_thread(prepare, args.agents)
+
+    ctx = multiprocessing.get_context("spawn")
+    port_queue, command_queue, result_queue = ctx.Queue(), ctx.Queue(), ctx.Queue()
+    process = ctx.Process(target=run_fake, args=(port_queue, command_queue, result_queue, args.agents, args.talk_ms))
+    process.start()
+    port = await asyncio.to_thread(port_queue.get, True, 30)
+    service = TelephonyService(AriConfig("127.0.0.1", port, "bench", "bench", "pbx_ari"), heartbeat=5)
+    task = asyncio.create_task(service.run())
+    while service.engine is None or service.engine.stats.counters["reconciles"] < 1:
+        await asyncio.sleep(0.05)
+    engine = service.engine
+    engine.stats.keep_latencies = True
+
+    print(f"agents={args.agents} talk={args.talk_ms} ms, engine DB threads={engine.db.threads}")
+    print(f"{'rate/s':>7} {'placed':>7} {'setups/s':>9} {'events/s':>9} {'commit p50':>11} {'commit p99':>11} "
+          f"{'setup p50':>10} {'setup p99':>10} {'CPU/call':>10}")  # fmt: skip
+    for rate in args.rates:
+        engine.stats.commit_latencies.clear()
+        events_before = engine.stats.counters["events"]
+        cpu_before = time.process_time()
+        t0 = time.monotonic()
+        command_queue.put((rate, args.seconds))
+        result = await asyncio.to_thread(result_queue.get, True, args.seconds + 120)
+        await engine.idle(30)
+        elapsed = time.monotonic() - t0
+        cpu_ms_per_call = 1000 * (time.process_time() - cpu_before) / max(1, result["placed"])
+        events = engine.stats.counters["events"] - events_before
+        latencies = engine.stats.commit_latencies
+        print(
+            f"{rate:>7} {result['placed']:>7} {result['answered'] / result['elapsed']:>9.1f} "
+            f"{events / elapsed:>9.0f} {1000 * percentile(latencies, 0.5):>9.1f}ms "
+            f"{1000 * percentile(latencies, 0.99):>9.1f}ms {result['setup_p50_ms'] or 0:>8.1f}ms "
+            f"{result['setup_p99_ms'] or 0:>8.1f}ms {cpu_ms_per_call:>8.1f}ms",
+            flush=True,
+        )
+        if result["answered"] < result["placed"] * 0.95:
+            print(f"  saturated: only {result['answered']} of {result['placed']} calls were set up")
+            break
+    command_queue.put(None)
+    process.join(10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    recorded = await asyncio.to_thread(lambda: Call.objects.filter(state="ENDED").count())
+    stuck = await asyncio.to_thread(lambda: User.objects.exclude(activity_state="READY").count())
+    print(f"calls recorded: {recorded}; agents not READY at the end: {stuck}")
+    print(f"statistics: {statistics.mean(latencies) * 1000 if latencies else 0:.1f} ms mean commit latency (last rate)")
+
+
+def prepare(agents: int) -> None:
+    from accounts.models import Role, User
+    from calls.models import Call, CallEvent, Offer
+    from companies.models import Company
+    from companies.services import company_create
+
+    CallEvent.objects.all().delete()
+    Offer.objects.all().delete()
+    Call.objects.all().delete()
+    User.objects.filter(username__startswith="bench-").delete()
+    Company.objects.filter(name="Bench").delete()
+    company = company_create(name="Bench", wrapup_seconds=0)
+    User.objects.bulk_create(
+        User(username=f"bench-{n}", role=Role.AGENT, company=company, extension=str(20000 + n), password="!")
+        for n in range(agents)
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=600)
+    parser.add_argument("--talk-ms", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rates", type=int, nargs="+", default=[50, 100, 200, 300, 400])
+    asyncio.run(bench(parser.parse_args()))

@@ -1,0 +1,61 @@
+from django.contrib import admin
+
+from accounts.admin import ReadOnlyAdmin
+from calls.models import Call, CallEvent, Offer, Queue
+from pbx.encryption import blind_index
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "number", "company", "ring_timeout_seconds", "wrapup_seconds", "max_wait_seconds"]
+    list_filter = ["company"]
+    filter_horizontal = ["members"]
+
+
+class OfferInline(admin.TabularInline):
+    model = Offer
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "agent",
+        "channel_id",
+        "offered_at",
+        "answered_at",
+        "ended_at",
+        "result",
+        "hangup_cause",
+    ]
+    exclude = ["company"]
+
+
+class CallEventInline(admin.TabularInline):
+    model = CallEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "kind", "channel_id", "detail"]
+    exclude = ["key"]
+
+
+@admin.register(Call)
+class CallAdmin(ReadOnlyAdmin):
+    list_display = [
+        "enqueued_at",
+        "company",
+        "caller_number",
+        "dialed_number",
+        "queue",
+        "agent",
+        "disposition",
+    ]
+    list_filter = ["disposition", "direction", "company"]
+    search_fields = ["dialed_number"]
+    search_help_text = "Dialed number, or an exact caller number."
+    date_hierarchy = "enqueued_at"
+    inlines = [OfferInline, CallEventInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        index = blind_index(search_term)
+        if index:
+            results |= queryset.filter(caller_number_index=index)
+        return results, may_have_duplicates

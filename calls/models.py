@@ -1,0 +1,214 @@
+"""Queues, call records (one per call), the offers made to agents, and each call's event timeline."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
+
+
+def _tenant_filter(queryset, user, *, agent_field: str | None):
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_system_admin:
+        return queryset
+    if user.role == "MANAGER" or agent_field is None:
+        return queryset.filter(company_id=user.company_id)
+    return queryset.filter(company_id=user.company_id, **{agent_field: user.pk})
+
+
+class QueueQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _tenant_filter(self, user, agent_field=None)
+
+
+class Queue(models.Model):
+    class Strategy(models.TextChoices):
+        LONGEST_IDLE = "LONGEST_IDLE", _("Longest idle agent")
+
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="queues")
+    name = models.CharField(_("name"), max_length=100)
+    number = models.CharField(
+        _("number"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9]{2,20}$", _("A queue number is 2 to 20 digits."))],
+    )
+    ring_timeout_seconds = models.PositiveSmallIntegerField(
+        _("ring timeout (s)"), default=15, validators=[MinValueValidator(5), MaxValueValidator(300)]
+    )
+    wrapup_seconds = models.PositiveSmallIntegerField(
+        _("wrap-up (s)"), default=10, validators=[MaxValueValidator(3600)]
+    )
+    max_wait_seconds = models.PositiveIntegerField(
+        _("max wait (s)"), default=300, validators=[MinValueValidator(10), MaxValueValidator(86400)]
+    )
+    service_level_seconds = models.PositiveSmallIntegerField(
+        _("service level threshold (s)"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+    )
+    strategy = models.CharField(_("strategy"), max_length=20, choices=Strategy.choices, default=Strategy.LONGEST_IDLE)
+    # Empty means every agent of the company takes this queue's calls.
+    members = models.ManyToManyField("accounts.User", blank=True, related_name="queues", verbose_name=_("agents"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = QueueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["company", "number"]
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+
+    def __str__(self):
+        return f"{self.name} ({self.number})"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "INBOUND", _("Inbound")
+    INTERNAL = "INTERNAL", _("Internal")
+    OUTBOUND = "OUTBOUND", _("Outbound")
+
+
+class Disposition(models.TextChoices):
+    ANSWERED = "ANSWERED", _("Answered")
+    NO_ANSWER = "NO_ANSWER", _("No answer")
+    BUSY = "BUSY", _("Busy")
+    FAILED = "FAILED", _("Failed")
+    ABANDONED = "ABANDONED", _("Abandoned")
+    CANCELLED = "CANCELLED", _("Cancelled")
+
+
+class CallState(models.TextChoices):
+    WAITING = "WAITING", _("Waiting in queue")
+    RINGING = "RINGING", _("Ringing an agent")
+    CONNECTED = "CONNECTED", _("Connected")
+    ENDED = "ENDED", _("Ended")
+
+
+class HangupSide(models.TextChoices):
+    CALLER = "CALLER", _("Caller")
+    AGENT = "AGENT", _("Agent")
+    SYSTEM = "SYSTEM", _("System")
+
+
+class CallQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Admins see every call, managers their company's, agents the calls they handled."""
+        return _tenant_filter(self, user, agent_field="agent_id")
+
+    def in_progress(self):
+        return self.exclude(state=CallState.ENDED)
+
+    def with_caller_number(self, number: str):
+        return self.filter(caller_number_index=blind_index(number))
+
+
+class Call(models.Model):
+    company = models.ForeignKey(
+        "companies.Company", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND)
+    caller_number = EncryptedTextField(_("caller number"), blank=True, default="")
+    caller_number_index = BlindIndexField(source="caller_number")
+    caller_name = EncryptedTextField(_("caller name"), blank=True, default="")
+    dialed_number = models.CharField(_("dialed number"), max_length=40, blank=True, default="")
+    queue = models.ForeignKey(Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
+    agent = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
+    # The caller's Asterisk channel: the key that makes every write for this call idempotent.
+    caller_channel_id = models.CharField(max_length=150, unique=True)
+    linkedid = models.CharField(max_length=150, blank=True, default="")
+    bridge_id = models.CharField(max_length=150, blank=True, default="")
+
+    state = models.CharField(_("state"), max_length=12, choices=CallState.choices, default=CallState.WAITING)
+    enqueued_at = models.DateTimeField(_("started"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    wait_seconds = models.FloatField(_("wait (s)"), null=True, blank=True)
+    talk_seconds = models.FloatField(_("talk (s)"), null=True, blank=True)
+    wrapup_seconds = models.FloatField(_("wrap-up (s)"), null=True, blank=True)
+    disposition = models.CharField(_("disposition"), max_length=12, choices=Disposition.choices, blank=True, default="")
+    hangup_cause = models.PositiveSmallIntegerField(_("hangup cause"), null=True, blank=True)
+    hangup_cause_text = models.CharField(_("hangup cause text"), max_length=100, blank=True, default="")
+    hangup_by = models.CharField(_("hung up by"), max_length=10, choices=HangupSide.choices, blank=True, default="")
+    # Closed by the reconnect check rather than by an event: its end time is when the loss was noticed.
+    reconciled = models.BooleanField(_("closed by reconciliation"), default=False)
+    callback_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="callbacks")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-enqueued_at", "-id"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        indexes = [
+            models.Index(fields=["company", "-enqueued_at", "-id"], name="call_company_time"),
+            models.Index(fields=["agent", "-enqueued_at", "-id"], name="call_agent_time"),
+            models.Index(fields=["queue", "-enqueued_at", "-id"], name="call_queue_time"),
+            models.Index(fields=["-enqueued_at", "-id"], name="call_time"),
+            models.Index(fields=["state"], condition=~Q(state="ENDED"), name="call_in_progress"),
+        ]
+
+    def __str__(self):
+        return f"call {self.pk} {self.dialed_number} {self.disposition or self.state}"
+
+
+class OfferResult(models.TextChoices):
+    ANSWERED = "ANSWERED", _("Answered")
+    NO_ANSWER = "NO_ANSWER", _("No answer")
+    BUSY = "BUSY", _("Busy")
+    UNREACHABLE = "UNREACHABLE", _("Phone not registered")
+    FAILED = "FAILED", _("Failed")
+    WITHDRAWN = "WITHDRAWN", _("Caller left")
+
+
+class OfferQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _tenant_filter(self, user, agent_field="agent_id")
+
+    def missed(self):
+        return self.filter(result__in=[OfferResult.NO_ANSWER, OfferResult.BUSY, OfferResult.UNREACHABLE])
+
+
+class Offer(models.Model):
+    """One attempt to ring one agent for a call: the leg we originate, under an id chosen before the request."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="offers")
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, null=True, related_name="+")
+    agent = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="offers")
+    channel_id = models.CharField(max_length=150, unique=True)
+    offered_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=12, choices=OfferResult.choices, blank=True, default="")
+    hangup_cause = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    objects = OfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["offered_at", "id"]
+        indexes = [models.Index(fields=["agent", "offered_at"])]
+
+    def __str__(self):
+        return f"offer {self.channel_id} → {self.agent_id} {self.result}"
+
+
+class CallEvent(models.Model):
+    """The call's timeline: ARI events and our own decisions, in order; `key` makes a repeated event a no-op."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=40)
+    channel_id = models.CharField(max_length=150, blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+    key = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["call", "key"], name="call_event_once")]
+
+    def __str__(self):
+        return f"{self.at:%H:%M:%S} {self.kind} {self.channel_id}"

@@ -1,0 +1,203 @@
+"""Every write to call records. Each is idempotent: an event applied twice (after a reconnect, say) changes nothing.
+
+A call is found by its caller channel id (`Call.caller_channel_id`, unique); an offer by the channel id we chose for
+the agent's leg before ringing it (`Offer.channel_id`, unique).
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Subquery
+
+from calls.live import publish_call_changed
+from calls.models import Call, CallEvent, CallState, Direction, Offer, OfferResult
+
+# Nested inside the telephony writer's batch transaction: no savepoint per call, which would double the round trips.
+atomic = transaction.atomic(savepoint=False)
+
+
+def _announce(call: Call) -> None:
+    transaction.on_commit(
+        lambda: publish_call_changed(call_id=call.pk, company_id=call.company_id, agent_id=call.agent_id)
+    )
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+@atomic
+def call_start(
+    *,
+    caller_channel_id: str,
+    dialed_number: str,
+    caller_number: str,
+    caller_name: str,
+    company_id: int | None,
+    queue_id: int | None,
+    agent_id: int | None,
+    at: datetime,
+    direction: str = Direction.INBOUND,
+    linkedid: str = "",
+) -> Call:
+    """The call's record, created once: a second start for the same caller channel changes nothing."""
+    call = Call(
+        caller_channel_id=caller_channel_id,
+        dialed_number=dialed_number[:40],
+        caller_number=caller_number,
+        caller_name=caller_name,
+        company_id=company_id,
+        queue_id=queue_id,
+        agent_id=agent_id,
+        enqueued_at=at,
+        direction=direction,
+        linkedid=linkedid,
+        state=CallState.WAITING if queue_id else CallState.RINGING,
+    )
+    # One INSERT … ON CONFLICT: the hot path of every call, and idempotent without a read first.
+    [call] = Call.objects.bulk_create(
+        [call], update_conflicts=True, unique_fields=["caller_channel_id"], update_fields=["updated_at"]
+    )
+    if call.pk is None:
+        call = Call.objects.get(caller_channel_id=caller_channel_id)
+    _announce(call)
+    return call
+
+
+_CALL_FACTS = ("pk", "company_id", "agent_id", "queue_id", "state", "enqueued_at", "answered_at")
+
+
+class _Facts:
+    """The few columns the writes below need, read without locking or loading the whole row."""
+
+    def __init__(self, row):
+        self.pk, self.company_id, self.agent_id, self.queue_id, self.state, self.enqueued_at, self.answered_at = row
+
+
+def _facts(caller_channel_id: str) -> _Facts | None:
+    rows = Call.objects.filter(caller_channel_id=caller_channel_id).values_list(*_CALL_FACTS)[:1]
+    return _Facts(rows[0]) if rows else None
+
+
+def _publish(facts: _Facts, *, agent_id: int | None = None) -> None:
+    transaction.on_commit(
+        lambda: publish_call_changed(call_id=facts.pk, company_id=facts.company_id, agent_id=agent_id or facts.agent_id)
+    )
+
+
+@atomic
+def call_offer_start(*, caller_channel_id: str, agent_id: int, channel_id: str, at: datetime) -> None:
+    call = _facts(caller_channel_id)
+    if call is None:
+        return
+    created = Offer.objects.bulk_create(
+        [Offer(call_id=call.pk, company_id=call.company_id, agent_id=agent_id, channel_id=channel_id, offered_at=at)],
+        ignore_conflicts=True,
+    )
+    if created and call.state != CallState.ENDED:
+        Call.objects.filter(pk=call.pk, answered_at__isnull=True).exclude(state=CallState.ENDED).update(
+            agent_id=agent_id, state=CallState.RINGING, updated_at=at
+        )
+        _publish(call, agent_id=agent_id)
+
+
+@atomic
+def call_offer_end(*, channel_id: str, result: str, cause: int | None, at: datetime) -> None:
+    updated = Offer.objects.filter(channel_id=channel_id, result="").update(
+        result=result, hangup_cause=cause, ended_at=at
+    )
+    if not updated:
+        return
+    # A queue call goes back to waiting; the agent it rang is no longer "its" agent.
+    Call.objects.filter(offers__channel_id=channel_id, state=CallState.RINGING, queue__isnull=False).update(
+        state=CallState.WAITING, updated_at=at
+    )
+
+
+@atomic
+def call_answer(*, caller_channel_id: str, agent_id: int, channel_id: str, bridge_id: str, at: datetime) -> None:
+    call = _facts(caller_channel_id)
+    if call is None or call.answered_at is not None or call.state == CallState.ENDED:
+        return
+    Call.objects.filter(pk=call.pk, answered_at__isnull=True).update(
+        answered_at=at,
+        agent_id=agent_id,
+        bridge_id=bridge_id,
+        state=CallState.CONNECTED,
+        wait_seconds=_seconds(call.enqueued_at, at),
+        updated_at=at,
+    )
+    Offer.objects.filter(channel_id=channel_id, answered_at__isnull=True).update(
+        answered_at=at, result=OfferResult.ANSWERED
+    )
+    _publish(call, agent_id=agent_id)
+
+
+@atomic
+def call_end(
+    *,
+    caller_channel_id: str,
+    disposition: str,
+    hangup_by: str,
+    cause: int | None,
+    cause_text: str,
+    at: datetime,
+    reconciled: bool = False,
+) -> None:
+    call = _facts(caller_channel_id)
+    if call is None or call.state == CallState.ENDED:
+        return
+    timing = (
+        {"talk_seconds": _seconds(call.answered_at, at)}
+        if call.answered_at is not None
+        else {"wait_seconds": _seconds(call.enqueued_at, at)}
+    )
+    Call.objects.filter(pk=call.pk).exclude(state=CallState.ENDED).update(
+        state=CallState.ENDED,
+        ended_at=at,
+        disposition=disposition,
+        hangup_by=hangup_by,
+        hangup_cause=cause,
+        hangup_cause_text=cause_text[:100],
+        reconciled=reconciled,
+        updated_at=at,
+        **timing,
+    )
+    _publish(call)
+
+
+@atomic
+def call_events_add(*, caller_channel_id: str, events: list[dict]) -> None:
+    """Append to the call's timeline; an event already recorded (same key) is skipped."""
+    call_id = Call.objects.filter(caller_channel_id=caller_channel_id).values_list("pk", flat=True).first()
+    if call_id is None:
+        return
+    CallEvent.objects.bulk_create(
+        [
+            CallEvent(
+                call_id=call_id,
+                at=event["at"],
+                kind=event["kind"][:40],
+                channel_id=event.get("channel_id", "")[:150],
+                detail=event.get("detail") or {},
+                key=(event.get("key") or f"{event['kind']}:{event.get('channel_id', '')}:{event['at'].isoformat()}")[
+                    :300
+                ],
+            )
+            for event in events
+        ],
+        ignore_conflicts=True,
+    )
+
+
+@atomic
+def call_wrapup_record(*, agent_id: int, seconds: float) -> None:
+    """How long the agent's wrap-up after their last answered call lasted (for average handle time)."""
+    last_call = (
+        Call.objects.filter(agent_id=agent_id, state=CallState.ENDED, answered_at__isnull=False)
+        .order_by("-ended_at")
+        .values("pk")[:1]
+    )
+    Call.objects.filter(pk=Subquery(last_call), wrapup_seconds__isnull=True).update(wrapup_seconds=round(seconds, 3))

@@ -1,0 +1,218 @@
+"""The call log (filters, keyset pages, detail, CSV) and the queue pages, for each role, in and across companies."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from calls.models import Call, Direction, Disposition, Queue
+
+pytestmark = pytest.mark.django_db
+
+
+def make_call(*, company, n, agent=None, queue=None, at=None, phone=None, disposition=Disposition.ANSWERED, **fields):
+    return Call.objects.create(
+        company=company,
+        agent=agent,
+        queue=queue,
+        caller_number=phone or f"010-0000-{n:04d}",
+        caller_channel_id=f"test-{company.pk}-{n}",
+        state="ENDED",
+        disposition=disposition,
+        enqueued_at=at or timezone.now() - timedelta(minutes=n),
+        wait_seconds=5,
+        talk_seconds=60,
+        **fields,
+    )
+
+
+def csv_rows(response):
+    text = b"".join(response).decode("utf-8-sig")  # consumes the async stream as a WSGI server would
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_manager_sees_the_company_calls_newest_first(client, manager_a, company_a, company_b):
+    make_call(company=company_a, n=1)
+    make_call(company=company_a, n=2)
+    make_call(company=company_b, n=3)
+    client.force_login(manager_a)
+    page = client.get(reverse("calls:log")).context["page"]
+    assert [c.caller_number for c in page.calls] == ["010-0000-0001", "010-0000-0002"]
+
+
+def test_agent_sees_only_their_own_calls(client, agent_a, manager_a, company_a):
+    make_call(company=company_a, n=1, agent=agent_a)
+    make_call(company=company_a, n=2, agent=manager_a)
+    client.force_login(agent_a)
+    response = client.get(reverse("calls:log"))
+    assert [c.agent for c in response.context["page"].calls] == [agent_a]
+    assert "agent" not in response.context["form"].fields
+
+
+def test_admin_sees_every_company(client, admin_user, company_a, company_b):
+    make_call(company=company_a, n=1)
+    make_call(company=company_b, n=2)
+    client.force_login(admin_user)
+    assert len(client.get(reverse("calls:log")).context["page"].calls) == 2
+
+
+def test_exact_phone_filter_finds_the_encrypted_number(client, manager_a, company_a):
+    make_call(company=company_a, n=1, phone="010-1234-5678")
+    make_call(company=company_a, n=2, phone="010-1234-5679")
+    client.force_login(manager_a)
+    page = client.get(reverse("calls:log"), {"phone": "010-1234-5678"}).context["page"]
+    assert [c.caller_number for c in page.calls] == ["010-1234-5678"]
+
+
+def test_rows_show_direction_result_and_state_in_the_viewers_language(client, manager_a, company_a):
+    make_call(company=company_a, n=1, direction=Direction.OUTBOUND, disposition=Disposition.ABANDONED)
+    waiting = make_call(company=company_a, n=2, disposition="")
+    Call.objects.filter(pk=waiting.pk).update(state="WAITING")
+    client.force_login(manager_a)
+    korean = client.get(reverse("calls:log"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert '<span class="pill pill-abandoned">포기</span>' in korean and "<td>발신</td>" in korean
+    assert '<span class="pill">큐 대기 중</span>' in korean
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("calls:log")).content.decode()
+    assert '<span class="pill pill-abandoned">Abandoned</span>' in english and "<td>Outbound</td>" in english
+
+
+def test_filters_by_queue_disposition_direction_and_days(client, manager_a, company_a, queue_a):
+    make_call(company=company_a, n=1, queue=queue_a, disposition=Disposition.ABANDONED)
+    make_call(company=company_a, n=2, queue=queue_a)
+    make_call(company=company_a, n=3, direction=Direction.OUTBOUND)
+    make_call(company=company_a, n=4, at=timezone.now() - timedelta(days=3))
+    client.force_login(manager_a)
+    log = reverse("calls:log")
+    assert len(client.get(log, {"queue": queue_a.pk}).context["page"].calls) == 2
+    assert len(client.get(log, {"disposition": "ABANDONED"}).context["page"].calls) == 1
+    assert len(client.get(log, {"direction": "OUTBOUND"}).context["page"].calls) == 1
+    today = timezone.localdate(timezone=__import__("zoneinfo").ZoneInfo("Asia/Seoul"))
+    assert len(client.get(log, {"date_from": today - timedelta(days=1)}).context["page"].calls) == 3
+
+
+def test_bad_filters_get_field_errors_not_a_500(client, manager_a, company_b):
+    client.force_login(manager_a)
+    response = client.get(reverse("calls:log"), {"date_from": "2026-13-45", "date_to": "x", "queue": 999999})
+    assert response.status_code == 400
+    assert {"date_from", "date_to", "queue"} <= set(response.context["form"].errors)
+
+
+def test_last_day_before_first_day_is_explained(client, manager_a):
+    client.force_login(manager_a)
+    response = client.get(reverse("calls:log"), {"date_from": "2026-05-02", "date_to": "2026-05-01"})
+    assert response.status_code == 400 and "date_to" in response.context["form"].errors
+
+
+def test_keyset_pages_cover_every_call_once(client, manager_a, company_a):
+    for n in range(120):
+        make_call(company=company_a, n=n, at=timezone.now() - timedelta(seconds=n // 3))  # ties on time
+    client.force_login(manager_a)
+    seen, cursor = [], ""
+    while True:
+        page = client.get(reverse("calls:log"), {"after": cursor} if cursor else {}).context["page"]
+        seen += [c.pk for c in page.calls]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == 120 and len(set(seen)) == 120
+
+
+def test_htmx_next_page_returns_only_rows(client, manager_a, company_a):
+    for n in range(60):
+        make_call(company=company_a, n=n)
+    client.force_login(manager_a)
+    cursor = client.get(reverse("calls:log")).context["page"].next_cursor
+    response = client.get(reverse("calls:log"), {"after": cursor}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<tr" in body and "<html" not in body and response["Vary"].find("HX-Request") >= 0
+
+
+def test_forged_cursor_falls_back_to_the_first_page(client, manager_a, company_a):
+    make_call(company=company_a, n=1)
+    client.force_login(manager_a)
+    response = client.get(reverse("calls:log"), {"after": "forged"})
+    assert response.status_code == 200 and response.context["cursor_error"]
+
+
+def test_call_detail_shows_timeline_and_refuses_other_company(client, manager_a, manager_b, company_a):
+    call = make_call(company=company_a, n=1)
+    call.events.create(at=timezone.now(), kind="StasisStart", key="k1")
+    client.force_login(manager_a)
+    assert "StasisStart" in client.get(reverse("calls:detail", args=[call.pk])).content.decode()
+    client.force_login(manager_b)
+    response = client.get(reverse("calls:detail", args=[call.pk]))
+    assert response.status_code == 404 and b"404" in response.content
+
+
+def test_csv_export_streams_the_filtered_set_in_company_time(client, manager_a, company_a, company_b, queue_a):
+    make_call(company=company_a, n=1, queue=queue_a, phone="010-5555-0001")
+    make_call(company=company_a, n=2, disposition=Disposition.ABANDONED)
+    make_call(company=company_b, n=3)
+    client.force_login(manager_a)
+    response = client.get(reverse("calls:export"), {"queue": queue_a.pk})
+    assert response.streaming and response["Content-Type"].startswith("text/csv")
+    rows = csv_rows(response)
+    assert len(rows) == 2 and rows[1][5] == "010-5555-0001"
+    assert rows[0][0] == "통화"  # Korean headers by default
+
+
+def test_csv_export_of_an_agent_holds_only_their_calls(client, agent_a, company_a):
+    make_call(company=company_a, n=1, agent=agent_a)
+    make_call(company=company_a, n=2)
+    client.force_login(agent_a)
+    assert len(csv_rows(client.get(reverse("calls:export")))) == 2
+
+
+def test_manager_creates_a_queue_with_member_agents(client, manager_a, agent_a, agent_b):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("calls:queue_new"),
+        {
+            "name": "Billing",
+            "number": "7100",
+            "ring_timeout_seconds": 15,
+            "wrapup_seconds": 10,
+            "max_wait_seconds": 300,
+            "service_level_seconds": 20,
+            "members": [agent_a.pk],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    queue = Queue.objects.get(number="7100")
+    assert queue.company == manager_a.company and list(queue.members.all()) == [agent_a]
+
+
+def test_queue_form_refuses_bad_values_and_foreign_agents(client, manager_a, agent_b):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("calls:queue_new"),
+        {"name": "", "number": "x1", "ring_timeout_seconds": 1, "wrapup_seconds": 10, "max_wait_seconds": 300,
+         "service_level_seconds": 20, "members": [agent_b.pk]},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert {"name", "number", "ring_timeout_seconds", "members"} <= set(response.context["form"].errors)
+
+
+def test_queues_are_refused_to_agents_and_other_companies(client, agent_a, manager_b, queue_a):
+    client.force_login(agent_a)
+    assert client.get(reverse("calls:queues")).status_code == 403
+    client.force_login(manager_b)
+    assert client.get(reverse("calls:queue_edit", args=[queue_a.pk])).status_code == 404
+    assert "7000" not in client.get(reverse("calls:queues")).content.decode()
+
+
+def test_admin_filters_by_company_and_then_by_its_agents(client, admin_user, company_a, company_b, agent_a, agent_b):
+    make_call(company=company_a, n=1, agent=agent_a)
+    make_call(company=company_b, n=2, agent=agent_b)
+    client.force_login(admin_user)
+    form = client.get(reverse("calls:log")).context["form"]
+    assert not form.fields["agent"].queryset.exists()  # no select of every agent of every company
+    response = client.get(reverse("calls:log"), {"company": company_b.pk, "agent": agent_b.pk})
+    assert [c.agent for c in response.context["page"].calls] == [agent_b]
+    response = client.get(reverse("calls:log"), {"company": company_a.pk, "agent": agent_b.pk})
+    assert response.status_code == 400 and "agent" in response.context["form"].errors

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from calls import views, views_queues
+
+app_name = "calls"
+
+urlpatterns = [
+    path("", views.call_log, name="log"),
+    path("export.csv", views.call_export, name="export"),
+    path("<int:call_id>/", views.call_detail, name="detail"),
+    path("queues/", views_queues.queue_list, name="queues"),
+    path("queues/new/", views_queues.queue_edit, name="queue_new"),
+    path("queues/<int:queue_id>/", views_queues.queue_edit, name="queue_edit"),
+]

@@ -1,0 +1,49 @@
+"""Queues for managers (their company's) and system admins (every company's)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from calls.forms import QueueForm
+from calls.models import Queue
+from calls.services_queues import queue_save
+from companies.models import Company
+
+
+def _staff(request):
+    if request.user.role not in ("MANAGER", "SYSTEM_ADMIN"):
+        raise PermissionDenied(_("Only managers and admins manage queues."))
+
+
+@login_required
+def queue_list(request):
+    _staff(request)
+    queues = Queue.objects.visible_to(request.user).select_related("company").prefetch_related("members")
+    return render(request, "calls/queues.html", {"queues": queues})
+
+
+@login_required
+def queue_edit(request, queue_id: int | None = None):
+    _staff(request)
+    queue = None
+    if queue_id is not None:
+        queue = get_object_or_404(Queue.objects.visible_to(request.user), pk=queue_id)
+        company = queue.company
+    elif request.user.is_system_admin:
+        raw = request.GET.get("company") or request.POST.get("company") or ""
+        if not raw.isdigit():
+            companies = Company.objects.visible_to(request.user).active()
+            return render(request, "console/company_pick.html", {"companies": companies})
+        company = get_object_or_404(Company.objects.visible_to(request.user), pk=int(raw))
+    else:
+        company = request.user.company
+    form = QueueForm(request.POST or None, instance=queue, company=company)
+    if request.method == "POST":
+        if form.is_valid():
+            saved = queue_save(form=form, company=company)
+            messages.success(request, _("Queue %(name)s saved.") % {"name": saved.name})
+            return redirect("calls:queues")
+        return render(request, "calls/queue_form.html", {"form": form, "queue": queue, "company": company}, status=400)
+    return render(request, "calls/queue_form.html", {"form": form, "queue": queue, "company": company})

@@ -1,0 +1,100 @@
+"""Companies (the tenants) and their pause reasons."""
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
+
+
+class CompanyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """System admins see every company; everyone else only their own."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_system_admin:
+            return self
+        return self.filter(pk=user.company_id)
+
+    def active(self):
+        return self.filter(is_active=True)
+
+    def with_phone(self, phone: str):
+        """Exact phone search through the blind index (the phone itself is encrypted)."""
+        return self.filter(phone_index=blind_index(phone))
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    business_number = EncryptedTextField(_("business registration number"), blank=True, default="")
+    business_number_index = BlindIndexField(source="business_number")
+    phone = EncryptedTextField(_("phone"), blank=True, default="")
+    phone_index = BlindIndexField(source="phone")
+    fax = EncryptedTextField(_("fax"), blank=True, default="")
+    fax_index = BlindIndexField(source="fax")
+    address = models.CharField(_("address"), max_length=300, blank=True, default="")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
+    extension_start = models.CharField(_("first extension"), max_length=10, blank=True, default="")
+    extension_end = models.CharField(_("last extension"), max_length=10, blank=True, default="")
+    # Wrap-up after a call dialed straight to an agent's extension (queues have their own).
+    wrapup_seconds = models.PositiveSmallIntegerField(_("wrap-up after direct calls (s)"), default=10)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self):
+        return self.name
+
+
+class PauseReasonQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_system_admin:
+            return self
+        return self.filter(company_id=user.company_id)
+
+    def selectable(self):
+        """Reasons a person may pick; the automatic ones are set only by the product."""
+        return self.filter(is_active=True, is_automatic=False)
+
+
+class PauseReason(models.Model):
+    """Why an agent is AWAY: each company keeps its own list."""
+
+    class Code(models.TextChoices):
+        LUNCH = "LUNCH", _("Lunch")
+        BREAK = "BREAK", _("Break")
+        MEETING = "MEETING", _("Meeting")
+        OTHER = "OTHER", _("Other")
+        MISSED_OFFER = "MISSED_OFFER", _("Missed call (automatic)")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="pause_reasons")
+    code = models.CharField(_("code"), max_length=40)
+    name_ko = models.CharField(_("Korean name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=60)
+    is_automatic = models.BooleanField(_("set by the product"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = PauseReasonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["company", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="pause_reason_code_per_company")]
+        verbose_name = _("pause reason")
+        verbose_name_plural = _("pause reasons")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "ko").startswith("en") else self.name_ko

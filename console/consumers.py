@@ -1,0 +1,214 @@
+"""/ws/console/: pushes the console's panels, rendered as HTML, to the agent console and the wallboard.
+
+The socket is session-authenticated (AuthMiddlewareStack) and origin-checked (pbx.asgi). On connect it sends every
+panel of the page, so a reconnect after a drop catches up with whatever it missed; afterwards each `agent.changed` or
+`call.changed` message re-renders only the panels it touches, from the database, in the viewer's language and their
+company's time zone. htmx's ws extension swaps the fragments in by id (hx-swap-oob).
+"""
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
+
+from accounts.live import agent_group, company_group
+from accounts.models import Role, User
+from calls.selectors import zone_of
+from companies.models import Company
+from console import panels
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+# Call changes come in bursts (ring, answer, hang up); the wallboard's figures are recomputed at most this often.
+FIGURES_DEBOUNCE_SECONDS = 0.3
+
+
+# Fragments rendered for one change, shared by every wallboard of this process (50 wallboards: one render, not 50).
+# Keyed by the change's event id (or a debounce window), so a render is reused only by consumers told of that change.
+_SHARED_LIMIT = 4096
+_shared: OrderedDict = OrderedDict()
+
+
+async def _shared_render(key, render):
+    if key is None:
+        return await render()
+    future = _shared.get(key)
+    if future is None:
+        future = asyncio.get_running_loop().create_future()
+        _shared[key] = future
+        while len(_shared) > _SHARED_LIMIT:
+            _shared.popitem(last=False)
+        try:
+            future.set_result(await render())
+        except Exception as error:
+            _shared.pop(key, None)
+            future.set_exception(error)
+            future.exception()  # retrieved: the other waiters see it, and asyncio does not log it again
+            raise
+    return await future
+
+
+def _language(scope) -> str:
+    """The language a page load would use: the language cookie, else Accept-Language, else Korean."""
+    headers = dict(scope.get("headers") or [])
+    cookie = SimpleCookie()
+    try:
+        cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
+    except Exception:  # a malformed cookie header only costs the preference
+        cookie = SimpleCookie()
+    candidates = []
+    if settings.LANGUAGE_COOKIE_NAME in cookie:
+        candidates.append(cookie[settings.LANGUAGE_COOKIE_NAME].value)
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    candidates += [code for code, _q in parse_accept_lang_header(accept) if code != "*"]
+    for code in candidates:
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+class ConsoleConsumer(AsyncWebsocketConsumer):
+    page: str = ""
+    user: User | None = None
+    company: Company | None = None
+    reasons: list = []
+    groups_joined: tuple[str, ...] = ()
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        query = parse_qs((self.scope.get("query_string") or b"").decode("latin-1"))
+        self.page = (query.get("page") or [""])[0]
+        self.language = _language(self.scope)
+        self.figures_pending = False
+        found = await self._resolve(user, (query.get("company") or [""])[0])
+        if not found:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self._send_panels(self._all_panels())
+
+    async def disconnect(self, code):
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    @database_sync_to_async
+    def _resolve(self, user, company_raw: str) -> bool:
+        user = User.objects.select_related("company").get(pk=user.pk)
+        self.user = user
+        if self.page == "agent" and user.role == Role.AGENT:
+            self.company = user.company
+            self.reasons = panels.selectable_reasons(user.company_id)
+            self.groups_joined = (agent_group(user.pk),)
+            return True
+        if self.page == "wallboard" and user.role in (Role.MANAGER, Role.SYSTEM_ADMIN):
+            if user.role == Role.MANAGER:
+                self.company = user.company
+            elif company_raw.isdigit():
+                self.company = Company.objects.visible_to(user).filter(pk=int(company_raw)).first()
+            if self.company is None:
+                return False
+            self.reasons = panels.selectable_reasons(self.company.pk)
+            self.groups_joined = (company_group(self.company.pk),)
+            return True
+        return False
+
+    async def dispatch(self, message):
+        # Channels' own dispatch first closes stale database connections on the single sync thread, for every message
+        # of every consumer: one agent change told to 50 wallboards queued 50 such hops behind the renders. Every
+        # database access of this consumer goes through database_sync_to_async, which closes them itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # --- messages from the groups ----------------------------------------------------------------------------------
+
+    async def agent_changed(self, event):
+        if self.page == "agent":
+            await self._send_panels(("agent-state", "current-call"))
+        else:
+            await self._send_agent_row(event.get("agent_id"), event.get("event_id"))
+
+    async def call_changed(self, event):
+        if self.page == "agent":
+            await self._send_panels(("current-call", "my-calls"))
+            return
+        event_id = event.get("event_id")
+        await self._send_panels(("queues-waiting",), shared_key=("queues-waiting", event_id) if event_id else None)
+        if not self.figures_pending:
+            self.figures_pending = True
+            asyncio.get_running_loop().call_later(
+                FIGURES_DEBOUNCE_SECONDS, lambda: asyncio.ensure_future(self._send_figures())
+            )
+
+    async def _send_figures(self):
+        self.figures_pending = False
+        # Every wallboard whose timer fires in the same window shares one render; it started after their changes.
+        window = int(time.monotonic() / FIGURES_DEBOUNCE_SECONDS)
+        await self._send_panels(("figures",), shared_key=("figures", window))
+
+    # --- rendering ---------------------------------------------------------------------------------------------------
+
+    def _all_panels(self):
+        return panels.AGENT_PANELS if self.page == "agent" else panels.WALLBOARD_PANELS
+
+    async def _send_panels(self, names, *, shared_key=None):
+        if shared_key is not None:
+            shared_key = (*shared_key, self.page, self.company.pk if self.company else None, self.language)
+        try:
+            html = await _shared_render(shared_key, lambda: self._render(names))
+        except Exception:
+            logger.exception("could not render console panels %s for user %s", names, self.user and self.user.pk)
+            return
+        await self.send(text_data=html)
+
+    @database_sync_to_async
+    def _render(self, names) -> str:
+        with translation.override(self.language), timezone.override(zone_of(self.company)):
+            if self.page == "agent":
+                context = panels.agent_context(self.user, reasons=self.reasons)
+                return panels.render_panels(panels.AGENT_TEMPLATE, names, context)
+            context = panels.wallboard_context(self.company, viewer=self.user, reasons=self.reasons, parts=names)
+            return panels.render_panels(panels.WALLBOARD_TEMPLATE, names, context)
+
+    async def _send_agent_row(self, agent_id, event_id=None):
+        if not isinstance(agent_id, int):
+            return
+        key = ("agent-row", event_id, self.company.pk, agent_id, self.language) if event_id else None
+        try:
+            html = await _shared_render(key, lambda: self._render_agent_row(agent_id))
+        except Exception:
+            logger.exception("could not render agent row %s for user %s", agent_id, self.user and self.user.pk)
+            return
+        if html:
+            await self.send(text_data=html)
+
+    @database_sync_to_async
+    def _render_agent_row(self, agent_id: int) -> str:
+        with translation.override(self.language), timezone.override(zone_of(self.company)):
+            context = panels.agent_row_context(
+                agent_id, company_id=self.company.pk, viewer=self.user, reasons=self.reasons
+            )
+            if context is None:
+                return ""
+            context["oob"] = True
+            return render_to_string(f"{panels.WALLBOARD_TEMPLATE}#agent-row", context)

@@ -1,0 +1,36 @@
+"""How the console writes durations and rates: 1:05:09, 4:07, 83.4 %."""
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds) -> str:
+    if seconds is None or seconds == "":
+        return "–"
+    total = max(0, int(round(float(seconds))))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def percent(ratio) -> str:
+    if ratio is None:
+        return "–"
+    return f"{number_format(ratio * 100, 1)} %"
+
+
+@register.filter
+def lookup(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def elapsed(since, now) -> str:
+    """Time from `since` to `now` as a duration, the value a live timer starts from."""
+    if not since or not now:
+        return "–"
+    return duration((now - since).total_seconds())

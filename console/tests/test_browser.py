@@ -1,0 +1,250 @@
+"""The console in Debian's chromium against a real daphne server: live pushes, htmx swaps, CSV, the language switch.
+
+Screenshots of the agent console and the wallboard (laptop 1440x900 and wall screen 1920x1080) go to
+artifacts/screenshots/.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from accounts.models import Role
+from accounts.services import user_create
+from calls.models import Queue
+from companies.models import PauseReason
+from companies.services import company_create
+from conftest import PASSWORD
+from console.tests.browser import CHROMIUM, CHROMIUM_ARGS, start_console_server
+from console.tests.simulated_calls import SimulatedCall, abandoned_call
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+LAPTOP = {"width": 1440, "height": 900}
+WALL = {"width": 1920, "height": 1080}
+LIVE_TIMEOUT = 5_000  # ms: a push shows within a fraction of a second; this only bounds a failure
+
+
+@pytest.fixture(scope="session")
+def console_server(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        server, stop = start_console_server()
+        yield server
+        stop()
+
+
+@pytest.fixture(scope="module")  # Playwright's loop must be gone before any async test of another module runs
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still plain sync code.
+    allow = pytest.MonkeyPatch()
+    allow.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    allow.undo()
+
+
+@pytest.fixture
+def call_center(transactional_db):
+    company = company_create(name="서울 고객센터", phone="02-1234-0000")
+    # Korean names are written family name first, as one name.
+    manager = user_create(username="jimin", password=PASSWORD, role=Role.MANAGER, company=company, validate=False,
+                          first_name="박지민")  # fmt: skip
+    agents = [
+        user_create(
+            username=f"agent{n}",
+            password=PASSWORD,
+            role=Role.AGENT,
+            company=company,
+            extension=f"10{n:02d}",
+            first_name=name,
+            validate=False,
+        )  # fmt: skip
+        for n, name in enumerate(["김서연", "이도윤", "최하은", "정민준", "강지우", "윤서준"], start=1)
+    ]
+    queue = Queue.objects.create(company=company, name="일반 문의", number="7000", service_level_seconds=20)
+    Queue.objects.create(company=company, name="결제", number="7100", service_level_seconds=30)
+    return company, manager, agents, queue
+
+
+def signed_in_page(chromium, console_server, username, *, viewport=LAPTOP, accept_downloads=False):
+    context = chromium.new_context(viewport=viewport, locale="ko-KR", accept_downloads=accept_downloads)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(console_server.url + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.csp_errors = errors
+    return page
+
+
+def wait_live(page):
+    page.wait_for_selector("[data-live-status].is-live", timeout=LIVE_TIMEOUT)
+
+
+def shoot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def test_call_rings_the_agent_and_both_pages_update_live_then_wrapup_ends_ready(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    company, manager, agents, queue = call_center
+    agent = agents[0]
+    # A working day on the wallboard: some answered calls, one abandoned, one agent away.
+    for other in agents[1:3]:
+        past = SimulatedCall(agent=other, queue=queue, caller="010-1111-2222")
+        for step in (past.ring, past.answer, past.hang_up, past.end_wrapup):
+            console_server.on_server(step)
+    console_server.on_server(lambda: abandoned_call(company=company, queue=queue))
+
+    agent_page = signed_in_page(chromium, console_server, agent.username)
+    wallboard = signed_in_page(chromium, console_server, manager.username)
+    assert "/console/agent/" in agent_page.url and "/console/wallboard/" in wallboard.url
+    wait_live(agent_page)
+    wait_live(wallboard)
+    row = wallboard.locator(f"#agent-{agent.pk}")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "READY")
+    pushes_before = agent_page.evaluate("document.body.dataset.pushes")
+
+    call = SimulatedCall(agent=agent, queue=queue, caller="010-9876-5432", caller_name="홍길동")
+    console_server.on_server(call.ring)
+    expect(agent_page.locator("#current-call [data-caller]")).to_contain_text("010-9876-5432", timeout=LIVE_TIMEOUT)
+    expect(agent_page.locator("#agent-state [data-state]")).to_have_attribute("data-state", "CALLING")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "CALLING", timeout=LIVE_TIMEOUT)
+
+    console_server.on_server(call.answer)
+    expect(agent_page.locator("#agent-state [data-state]")).to_have_attribute(
+        "data-state", "ON_CALL", timeout=LIVE_TIMEOUT
+    )
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "ON_CALL", timeout=LIVE_TIMEOUT)
+    shoot(agent_page, "agent-console-on-call-1440x900")
+    agent_page.set_viewport_size(WALL)
+    shoot(agent_page, "agent-console-on-call-1920x1080")
+
+    console_server.on_server(call.hang_up)
+    expect(agent_page.locator("#agent-state [data-state]")).to_have_attribute(
+        "data-state", "POST_PROCESSING", timeout=LIVE_TIMEOUT
+    )
+    expect(agent_page.locator("#my-calls [data-total=answered]")).to_have_text("1", timeout=LIVE_TIMEOUT)
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "POST_PROCESSING", timeout=LIVE_TIMEOUT)
+    # The page was never reloaded: every change came over the socket.
+    assert agent_page.evaluate("document.body.dataset.pushes") != pushes_before
+
+    agent_page.click("[data-action=ready]")
+    expect(agent_page.locator("#agent-state [data-state]")).to_have_attribute("data-state", "READY")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "READY", timeout=LIVE_TIMEOUT)
+    expect(wallboard.locator("[data-count-state=READY]")).to_have_text("6")
+
+    # The manager sends one agent to lunch from the wallboard; the counts follow.
+    lunch = PauseReason.objects.get(company=company, code="LUNCH")
+    other_row = wallboard.locator(f"#agent-{agents[3].pk}")
+    other_row.locator("select[name=choice]").select_option(f"AWAY:{lunch.pk}")
+    other_row.locator("button").click()
+    expect(wallboard.locator(f"#agent-{agents[3].pk} [data-state]")).to_have_attribute("data-state", "AWAY")
+    expect(wallboard.locator("[data-count-state=AWAY]")).to_have_text("1")
+    expect(wallboard.locator("[data-count-state=READY]")).to_have_text("5")
+    expect(wallboard.locator("[data-queue-figures='7000'] [data-answered]")).to_have_text("3", timeout=LIVE_TIMEOUT)
+
+    shoot(wallboard, "wallboard-1440x900")
+    wallboard.set_viewport_size(WALL)
+    shoot(wallboard, "wallboard-1920x1080")
+    assert not [e for e in agent_page.csp_errors + wallboard.csp_errors if "Content Security Policy" in e]
+
+
+def test_pause_reason_and_after_this_call_choice(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    company, manager, agents, queue = call_center
+    agent = agents[1]
+    agent_page = signed_in_page(chromium, console_server, agent.username)
+    wallboard = signed_in_page(chromium, console_server, manager.username)
+    wait_live(agent_page)
+    wait_live(wallboard)
+    lunch = PauseReason.objects.get(company=company, code="LUNCH")
+    meeting = PauseReason.objects.get(company=company, code="MEETING")
+
+    agent_page.select_option("[data-field=away-reason]", str(lunch.pk))
+    agent_page.click("[data-action=away]")
+    expect(agent_page.locator("#agent-state [data-state]")).to_have_attribute("data-state", "AWAY")
+    expect(agent_page.locator("#agent-state .reason")).to_have_text("점심")
+    row = wallboard.locator(f"#agent-{agent.pk}")
+    expect(row).to_contain_text("점심", timeout=LIVE_TIMEOUT)
+
+    agent_page.click("[data-action=ready]")
+    expect(agent_page.locator("#agent-state [data-state]")).to_have_attribute("data-state", "READY")
+
+    call = SimulatedCall(agent=agent, queue=queue)
+    console_server.on_server(call.ring)
+    console_server.on_server(call.answer)
+    expect(agent_page.locator("#agent-state [data-state]")).to_have_attribute(
+        "data-state", "ON_CALL", timeout=LIVE_TIMEOUT
+    )
+    # Choosing saves at once (no button to forget), so a push re-rendering the panel keeps the choice.
+    agent_page.select_option("[data-field=after-call]", f"AWAY:{meeting.pk}")
+    expect(agent_page.locator("[data-after-call]")).to_contain_text("회의")
+
+    console_server.on_server(call.hang_up)
+    console_server.on_server(call.end_wrapup)
+    expect(agent_page.locator("#agent-state [data-state]")).to_have_attribute(
+        "data-state", "AWAY", timeout=LIVE_TIMEOUT
+    )
+    expect(agent_page.locator("#agent-state .reason")).to_have_text("회의")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "AWAY", timeout=LIVE_TIMEOUT)
+    expect(row).to_contain_text("회의")
+
+
+def test_call_log_filters_and_csv_export(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    company, manager, agents, queue = call_center
+    for n, caller in enumerate(["010-2000-0001", "010-2000-0002", "010-2000-0001"]):
+        call = SimulatedCall(agent=agents[n], queue=queue, caller=caller)
+        for step in (call.ring, call.answer, call.hang_up):
+            console_server.on_server(step)
+    page = signed_in_page(chromium, console_server, manager.username, accept_downloads=True)
+    page.goto(console_server.url + "/calls/")
+    expect(page.locator("tr[data-call]")).to_have_count(3)
+    page.fill("input[name=phone]", "010-2000-0001")
+    page.click("[data-action=filter]")
+    expect(page.locator("tr[data-call]")).to_have_count(2)
+    page.select_option("select[name=agent]", str(agents[0].pk))
+    page.click("[data-action=filter]")
+    expect(page.locator("tr[data-call]")).to_have_count(1)
+
+    with page.expect_download() as download_info:
+        page.click("[data-action=export]")
+    text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+    lines = [line for line in text.splitlines() if line]
+    assert len(lines) == 2 and "010-2000-0001" in lines[1] and lines[0].startswith("통화")
+
+    page.fill("input[name=date_from]", "2026-05-02")
+    page.fill("input[name=date_to]", "2026-05-01")
+    page.click("[data-action=filter]")
+    expect(page.locator("[data-error-for=date_to]")).to_be_visible()
+
+
+def test_language_switch_turns_the_console_english_and_back(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    company, manager, agents, queue = call_center
+    page = signed_in_page(chromium, console_server, agents[2].username)
+    expect(page.locator("#agent-state h2")).to_contain_text("내 상태")
+    page.click("button[data-lang=en]")
+    expect(page.locator("#agent-state h2")).to_contain_text("My state")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    # Pushed panels follow the language too.
+    wait_live(page)
+    console_server.on_server(SimulatedCall(agent=agents[2], queue=queue).ring)
+    expect(page.locator("#agent-state [data-state]")).to_have_text("Ringing", timeout=LIVE_TIMEOUT)
+    page.click("button[data-lang=ko]")
+    expect(page.locator("#agent-state h2")).to_contain_text("내 상태")

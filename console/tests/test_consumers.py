@@ -1,0 +1,114 @@
+"""/ws/console/ over the project's real ASGI stack: session auth, origin check, groups, pushed panels, catch-up."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+from django.test import Client
+
+from accounts.services import Actor, activity_change
+from accounts.states import ActivityState
+from companies.models import PauseReason
+from console.tests.simulated_calls import SimulatedCall
+from pbx.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+
+
+@pytest.fixture(autouse=True)
+async def close_worker_thread_connections():
+    yield
+    await database_sync_to_async(connections.close_all)()
+
+
+async def open_console(user, path, *, origin=ORIGIN, language=None):
+    headers = list(origin)
+    if user is not None:
+        browser = Client()
+        await database_sync_to_async(browser.force_login)(user)
+        cookie = f"sessionid={browser.cookies['sessionid'].value}"
+        if language:
+            cookie += f"; django_language={language}"
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+async def test_agent_socket_sends_every_panel_on_connect(agent_a):
+    socket, connected, _ = await open_console(agent_a, "/ws/console/?page=agent")
+    assert connected
+    html = await socket.receive_from()
+    for panel in ('id="agent-state"', 'id="current-call"', 'id="my-calls"'):
+        assert panel in html
+    assert 'hx-swap-oob="true"' in html
+    await socket.disconnect()
+
+
+async def test_signed_out_socket_is_closed(db):
+    socket, connected, code = await open_console(None, "/ws/console/?page=agent")
+    assert not connected and code == 4401
+
+
+async def test_foreign_origin_is_refused(agent_a):
+    socket, connected, _ = await open_console(
+        agent_a, "/ws/console/?page=agent", origin=[(b"origin", b"http://evil.example")]
+    )
+    assert not connected
+
+
+async def test_agent_cannot_open_the_wallboard_socket(agent_a):
+    socket, connected, code = await open_console(agent_a, "/ws/console/?page=wallboard")
+    assert not connected and code == 4403
+
+
+async def test_admin_cannot_open_a_wallboard_of_a_missing_company(admin_user):
+    socket, connected, code = await open_console(admin_user, "/ws/console/?page=wallboard&company=987654")
+    assert not connected and code == 4403
+
+
+async def test_ringing_call_is_pushed_to_the_agent(agent_a, company_a):
+    socket, connected, _ = await open_console(agent_a, "/ws/console/?page=agent")
+    await socket.receive_from()
+    await database_sync_to_async(SimulatedCall(agent=agent_a, caller="010-3030-4040").ring)()
+    seen = ""
+    while "010-3030-4040" not in seen or 'data-state="CALLING"' not in seen:
+        seen += await socket.receive_from(timeout=5)
+    await socket.disconnect()
+
+
+async def test_state_change_pushes_the_agent_row_to_the_company_wallboard_only(
+    manager_a, manager_b, agent_a, company_a
+):
+    wall_a, connected_a, _ = await open_console(manager_a, "/ws/console/?page=wallboard", language="en")
+    wall_b, connected_b, _ = await open_console(manager_b, "/ws/console/?page=wallboard")
+    assert connected_a and connected_b
+    await wall_a.receive_from()
+    await wall_b.receive_from()
+    lunch = await database_sync_to_async(PauseReason.objects.get)(company=company_a, code="LUNCH")
+    await database_sync_to_async(activity_change)(
+        agent_id=agent_a.pk,
+        to_state=ActivityState.AWAY,
+        actor=Actor.person(user=manager_a, agent=agent_a),
+        pause_reason=lunch,
+    )
+    html = await wall_a.receive_from(timeout=5)
+    assert f'id="agent-{agent_a.pk}"' in html and "Lunch" in html and 'data-state="AWAY"' in html
+    assert await wall_b.receive_nothing(timeout=0.3)
+    await wall_a.disconnect()
+    await wall_b.disconnect()
+
+
+async def test_reconnect_catches_up_with_a_change_made_while_the_socket_was_down(agent_a, company_a):
+    socket, _connected, _ = await open_console(agent_a, "/ws/console/?page=agent")
+    await socket.receive_from()
+    await socket.disconnect()
+    await database_sync_to_async(activity_change)(
+        agent_id=agent_a.pk, to_state=ActivityState.TRAINING, actor=Actor.person(user=agent_a, agent=agent_a)
+    )
+    socket, connected, _ = await open_console(agent_a, "/ws/console/?page=agent")
+    html = await socket.receive_from()
+    assert 'data-state="TRAINING"' in html
+    await socket.disconnect()

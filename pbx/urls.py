@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
+
+from pbx import views
+from telephony.health import healthz
+
+admin.site.site_header = _("PBX administration")
+admin.site.site_title = _("PBX admin")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("console/", include("console.urls")),
+    path("calls/", include("calls.urls")),
+    path("companies/", include("companies.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,65 @@
+/* The console's small client side: running timers, the live-connection badge, and forms that disable while sent.
+   The live panels arrive over /ws/console/ as HTML fragments that htmx's ws extension swaps in by id. */
+(function () {
+  "use strict";
+
+  // Server and browser clocks differ; each timer counts from the server's "now" it was rendered with.
+  var offsets = new WeakMap();
+
+  function format(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    var mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var since = Date.parse(el.dataset.since);
+      if (isNaN(since)) return;
+      if (!offsets.has(el)) {
+        var serverNow = Date.parse(el.dataset.now || "");
+        offsets.set(el, isNaN(serverNow) ? 0 : serverNow - now);
+      }
+      el.textContent = format((now + offsets.get(el) - since) / 1000);
+    });
+  }
+
+  // The wallboard's state counts follow the agent rows, which arrive one by one over the socket.
+  function countStates() {
+    var boxes = document.querySelectorAll("[data-count-state]");
+    if (!boxes.length) return;
+    var counts = {};
+    document.querySelectorAll("#wallboard-agents tr[id^=agent-] [data-state]").forEach(function (el) {
+      counts[el.dataset.state] = (counts[el.dataset.state] || 0) + 1;
+    });
+    boxes.forEach(function (el) {
+      var n = counts[el.dataset.countState] || 0;
+      el.textContent = String(n);
+      el.parentElement.classList.toggle("zero", n === 0);
+    });
+  }
+
+  function setLive(on) {
+    document.querySelectorAll("[data-live-status]").forEach(function (el) {
+      el.classList.toggle("is-live", on);
+    });
+    document.body.dataset.live = on ? "on" : "off";
+  }
+
+  document.addEventListener("htmx:wsOpen", function () { setLive(true); });
+  document.addEventListener("htmx:wsClose", function () { setLive(false); });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    document.body.dataset.pushes = String(Number(document.body.dataset.pushes || 0) + 1);
+    tick();
+    countStates();
+  });
+  document.addEventListener("htmx:afterSwap", function () { tick(); countStates(); });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    countStates();
+    window.setInterval(tick, 1000);
+  });
+})();

@@ -1,0 +1,141 @@
+"""Holds the ARI events socket: connects, reconnects with capped backoff and jitter, settles calls after each connect.
+
+Each state change (connected, lost, refused, replaced) is logged once, not once per retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import aiohttp
+
+from telephony.ari import AriClient, AriError, AriUnreachable
+from telephony.engine import Engine
+
+logger = logging.getLogger(__name__)
+
+
+# Events that never change a routing decision, as Asterisk writes them with `pretty = no` (the type comes first).
+NOISE_PREFIXES = ('{"type":"ChannelVarset"', '{"type":"ChannelConnectedLine"', '{"type":"ChannelDialplan"')
+
+
+class Backoff:
+    """First retry within a second, doubling up to a cap, with jitter so many processes do not retry in step."""
+
+    def __init__(self, first: float = 0.5, cap: float = 30.0):
+        self.first, self.cap = first, cap
+        self.attempt = 0
+
+    def next_delay(self) -> float:
+        delay = min(self.cap, self.first * (2**self.attempt))
+        self.attempt += 1
+        return random.uniform(delay / 2, delay)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class AriConnection:
+    def __init__(self, client: AriClient, engine: Engine, *, on_state: Callable[[str], None] | None = None):
+        self.client, self.engine = client, engine
+        self.on_state = on_state or (lambda state: None)
+        self.state = "DISCONNECTED"
+        self._last_problem = ""
+        self.replaced = False
+        self.connected = asyncio.Event()
+        self._socket: aiohttp.ClientWebSocketResponse | None = None
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        if state != self.state or (message and message != self._last_problem):
+            if state == "CONNECTED":
+                logger.info("ARI connected: %s", self.client.config.events_url.split("?")[0])
+            elif message:
+                logger.warning("ARI %s: %s", state.lower(), message)
+            self._last_problem = message
+        self.state = state
+        self.on_state(state)
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        while True:
+            self._set_state("CONNECTING" if self.state != "DISCONNECTED" else self.state)
+            try:
+                socket = await self.client.connect_events()
+            except AriError as error:
+                self._set_state("DISCONNECTED", f"refused ({error.status}): check ARI_USER/ARI_PASS and ARI_APP")
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            except AriUnreachable as error:
+                self._set_state("DISCONNECTED", f"unreachable ({error})")
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            self._socket = socket
+            self.replaced = False
+            self._set_state("CONNECTED")
+            self.connected.set()
+            connected_at = time.monotonic()
+            settle = asyncio.create_task(self._settle())
+            try:
+                await self._read(socket)
+            finally:
+                settle.cancel()
+                self.connected.clear()
+                if not socket.closed:
+                    await socket.close()
+                self._socket = None
+            if time.monotonic() - connected_at > 10:
+                backoff.reset()  # a connection that lasted: the next loss starts the backoff afresh
+            if self.replaced:
+                # Another client owns the app now; taking it straight back would start a tug of war.
+                self._set_state("DISCONNECTED", "another client took over the ARI app; retrying in 30 s")
+                await asyncio.sleep(30)
+                continue
+            self._set_state("DISCONNECTED", "events socket closed; reconnecting")
+            await asyncio.sleep(backoff.next_delay())
+
+    async def _settle(self) -> None:
+        started = time.monotonic()
+        try:
+            await self.engine.sync_endpoints()
+            await self.engine.reconcile()
+            logger.info("ARI reconciled: %d calls in progress", len(self.engine.workers))
+        except (AriError, AriUnreachable) as error:
+            logger.warning("reconcile after connect failed: %s", error)
+        except Exception:
+            logger.exception("reconcile after connect failed")
+        self.engine.stats.counters["reconciles"] += 1
+        self.engine.stats.counters["last_reconcile_ms"] = int((time.monotonic() - started) * 1000)
+
+    async def _read(self, socket: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in socket:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                received = time.monotonic()
+                if message.data.startswith(NOISE_PREFIXES):
+                    # Over half of Asterisk's events per call are variable updates nobody routes on: skip the parse.
+                    self.engine.stats.counters["events_ignored"] += 1
+                    continue
+                try:
+                    event = json.loads(message.data)
+                except ValueError:
+                    self.engine._skip("not JSON", message.data)
+                    continue
+                if not isinstance(event, dict):
+                    self.engine._skip("not an object", event)
+                    continue
+                if event.get("type") == "ApplicationReplaced":
+                    self.replaced = True
+                    await socket.close()
+                    return
+                self.engine.dispatch(event, received)
+            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                return
+
+    async def drop(self) -> None:
+        """Close the socket (tests: the connection is lost and comes back by itself)."""
+        if self._socket is not None:
+            await self._socket.close()

@@ -1,0 +1,270 @@
+"""Database reads and writes the telephony engine needs, as plain synchronous functions run in its DB threads.
+
+Turning a dialed number into a route, claiming agents, rebuilding calls after a restart, applying recorded
+decisions: each goes through the owning app's services or querysets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ActivityChange, Role, User
+from accounts.services import (
+    ActivityChangeRefused,
+    Actor,
+    activity_change,
+    agent_claim,
+    agent_claim_longest_idle,
+)
+from accounts.states import ActivityState
+from calls import services as call_records
+from calls.models import Call, CallState, Offer, Queue
+from companies.models import PauseReason
+from telephony import core
+
+
+def agent_endpoint(extension: str) -> str:
+    return settings.AGENT_ENDPOINT_TEMPLATE.format(extension=extension)
+
+
+def route_for_exten(exten: str) -> core.Route:
+    """Where a dialed number goes: a queue, an agent's extension, or nowhere."""
+    queue = Queue.objects.filter(number=exten, is_active=True).select_related("company").first()
+    if queue is not None and queue.company.is_active:
+        return _queue_route(queue)
+    agent = (
+        User.objects.filter(extension=exten, is_active=True, role__in=[Role.AGENT, Role.MANAGER])
+        .select_related("company")
+        .first()
+    )
+    if agent is not None and agent.company is not None and agent.company.is_active:
+        return core.Route(
+            kind=core.RouteKind.AGENT,
+            company_id=agent.company_id,
+            agent_id=agent.pk,
+            ring_timeout=settings.DIRECT_RING_TIMEOUT,
+            wrapup_seconds=agent.company.wrapup_seconds,
+        )
+    return core.Route(kind=core.RouteKind.UNKNOWN)
+
+
+def _queue_route(queue: Queue) -> core.Route:
+    return core.Route(
+        kind=core.RouteKind.QUEUE,
+        company_id=queue.company_id,
+        queue_id=queue.pk,
+        ring_timeout=queue.ring_timeout_seconds,
+        wrapup_seconds=queue.wrapup_seconds,
+        max_wait=queue.max_wait_seconds,
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    agent_id: int
+    endpoint: str
+
+
+def claim_for_queue(*, queue_id: int, note: str) -> Claim | None:
+    """The longest-idle READY agent of the queue (its members, or the whole company), now CALLING; or None."""
+    queue = Queue.objects.filter(pk=queue_id).first()
+    if queue is None:
+        return None
+    member_ids = list(queue.members.values_list("pk", flat=True))
+    agent = agent_claim_longest_idle(
+        company_id=queue.company_id, note=note, among_ids=member_ids or None, with_extension=True
+    )
+    return Claim(agent.pk, agent_endpoint(agent.extension)) if agent else None
+
+
+def claim_agent(*, agent_id: int, note: str) -> tuple[Claim | None, str]:
+    """A direct call's agent, now CALLING; or (None, "busy" | "offline")."""
+    agent = agent_claim(agent_id=agent_id, note=note)
+    if agent is not None:
+        return Claim(agent.pk, agent_endpoint(agent.extension)), ""
+    agent = User.objects.filter(pk=agent_id).first()
+    offline = agent is not None and agent.activity_state == ActivityState.READY and not agent.endpoint_online
+    return None, "offline" if offline else "busy"
+
+
+def agent_state_apply(*, agent_id: int, to_state: str, only_from: tuple[str, ...], note: str) -> bool:
+    """The telephony core's state change; a change the agent's current state no longer allows is skipped."""
+    try:
+        activity_change(agent_id=agent_id, to_state=to_state, actor=Actor.telephony(), note=note, only_from=only_from)
+    except ActivityChangeRefused:
+        return False
+    return True
+
+
+def wrapup_finish(*, agent_id: int) -> bool:
+    """End the agent's wrap-up (unless they ended it already): READY, or what they chose for after this call.
+
+    Either way the call's wrap-up time is recorded, for the average handle time.
+    """
+    row = User.objects.filter(pk=agent_id).values_list(
+        "activity_state", "after_call_state", "after_call_reason", "activity_changed_at"
+    )[:1]
+    if not row:
+        return False
+    state, after_call_state, after_call_reason_id, since = row[0]
+    if state == ActivityState.POST_PROCESSING:
+        try:
+            activity_change(
+                agent_id=agent_id,
+                to_state=after_call_state or ActivityState.READY,
+                actor=Actor.telephony(),
+                pause_reason=PauseReason.objects.get(pk=after_call_reason_id) if after_call_reason_id else None,
+                note="wrap-up time over",
+                only_from=(ActivityState.POST_PROCESSING,),
+            )
+        except ActivityChangeRefused:
+            pass
+        else:
+            seconds = (timezone.now() - since).total_seconds()
+            call_records.call_wrapup_record(agent_id=agent_id, seconds=max(0.0, seconds))
+            return True
+    # The agent ended wrap-up by hand: its length is in the audit log.
+    last = (
+        ActivityChange.objects.filter(agent_id=agent_id, from_state=ActivityState.POST_PROCESSING)
+        .order_by("-changed_at", "-id")
+        .values_list("seconds_in_previous", flat=True)[:1]
+    )
+    if last:
+        call_records.call_wrapup_record(agent_id=agent_id, seconds=last[0])
+    return False
+
+
+def endpoint_state_set(*, resource: str, online: bool) -> int:
+    """Follow the agent's phone registration; a READY agent whose phone is offline is offered no calls."""
+    agents = list(User.objects.filter(extension=resource).exclude(endpoint_online=online))
+    for agent in agents:
+        with transaction.atomic():
+            User.objects.filter(pk=agent.pk).update(endpoint_online=online)
+            from accounts.live import publish_agent_state
+
+            transaction.on_commit(
+                lambda agent=agent: publish_agent_state(agent_id=agent.pk, company_id=agent.company_id)
+            )
+    return len(agents)
+
+
+def agent_endpoint_unreachable(*, agent_id: int) -> None:
+    """Asterisk could not ring the agent's phone: treat it as unregistered until Asterisk says it is back."""
+    extension = User.objects.filter(pk=agent_id).values_list("extension", flat=True).first()
+    if extension:
+        endpoint_state_set(resource=extension, online=False)
+
+
+def callback_request_load(*, call_id: int) -> tuple[str, core.Route, str] | None:
+    """A callback the console asked for: (call key, route, customer number); None if it is not pending."""
+    call = (
+        Call.objects.filter(pk=call_id, direction="OUTBOUND", state=CallState.WAITING)
+        .select_related("agent", "company", "callback_of")
+        .first()
+    )
+    number = call and (call.dialed_number or (call.callback_of.caller_number if call.callback_of else ""))
+    if call is None or call.agent is None or not number:
+        return None
+    route = core.Route(
+        kind=core.RouteKind.CALLBACK,
+        company_id=call.company_id,
+        agent_id=call.agent_id,
+        ring_timeout=settings.DIRECT_RING_TIMEOUT,
+        wrapup_seconds=call.company.wrapup_seconds if call.company else 10,
+        customer_endpoint=settings.CUSTOMER_ENDPOINT_TEMPLATE.format(number=number),
+    )
+    return call.caller_channel_id, route, number
+
+
+def endpoints_sync(*, online_resources: set[str], known_resources: set[str]) -> None:
+    """After a connect: agents' registration as Asterisk reports it now."""
+    for agent in User.objects.filter(extension__in=known_resources):
+        online = agent.extension in online_resources
+        if agent.endpoint_online != online:
+            endpoint_state_set(resource=agent.extension, online=online)
+
+
+def calls_in_progress() -> list[core.CallSession]:
+    """Every call the database says is still going, as sessions the core can reconcile (after a restart)."""
+    sessions = []
+    calls = Call.objects.in_progress().exclude(pk__in=pending_callbacks()).select_related("queue", "agent", "company")
+    for call in calls:
+        sessions.append(_session_from_record(call))
+    return sessions
+
+
+def pending_callbacks() -> list[int]:
+    """Callbacks asked for but not yet placed (the request may have come while no leader was listening)."""
+    return list(
+        Call.objects.filter(
+            direction="OUTBOUND", callback_of__isnull=False, state=CallState.WAITING, offers=None
+        ).values_list("pk", flat=True)
+    )
+
+
+def _session_from_record(call: Call) -> core.CallSession:
+    if call.direction == "OUTBOUND" and call.callback_of_id:
+        route = core.Route(kind=core.RouteKind.CALLBACK, company_id=call.company_id, agent_id=call.agent_id)
+    elif call.queue_id:
+        route = _queue_route(call.queue)
+    elif call.agent_id:
+        route = core.Route(
+            kind=core.RouteKind.AGENT,
+            company_id=call.company_id,
+            agent_id=call.agent_id,
+            ring_timeout=settings.DIRECT_RING_TIMEOUT,
+            wrapup_seconds=call.company.wrapup_seconds if call.company else 10,
+        )
+    else:
+        route = core.Route(kind=core.RouteKind.UNKNOWN)
+    phase = {
+        CallState.WAITING: core.Phase.WAITING,
+        CallState.RINGING: core.Phase.RINGING,
+        CallState.CONNECTED: core.Phase.CONNECTED,
+    }.get(call.state, core.Phase.WAITING)
+    session = core.CallSession(
+        key=call.caller_channel_id,
+        caller_channel_id="" if route.kind == core.RouteKind.CALLBACK else call.caller_channel_id,
+        route=route,
+        phase=phase,
+        caller_answered=call.answered_at is not None or bool(call.queue_id),
+        bridge_id=call.bridge_id,
+        answered_agent_id=call.agent_id if call.answered_at else None,
+        answered_at=call.answered_at,
+        caller_number=call.caller_number,
+        caller_name=call.caller_name,
+    )
+    offers = list(Offer.objects.filter(call=call).order_by("offered_at", "id"))
+    session.offers_made = len(offers)
+    open_offer = next((o for o in reversed(offers) if not o.result or o.result == "ANSWERED"), None)
+    if open_offer is not None and (open_offer.ended_at is None):
+        session.offer = core.OfferLeg(
+            agent_id=open_offer.agent_id,
+            channel_id=open_offer.channel_id,
+            endpoint="",
+            answered=open_offer.answered_at is not None,
+        )
+    return session
+
+
+def stuck_wrapups() -> list[tuple[int, float]]:
+    """Agents in wrap-up with no timer (after a restart): (agent id, seconds left)."""
+    result = []
+    now = timezone.now()
+    for agent in User.objects.filter(activity_state=ActivityState.POST_PROCESSING).select_related("company"):
+        call = Call.objects.filter(agent=agent, state=CallState.ENDED).select_related("queue").first()
+        if call is not None and call.queue is not None:
+            wrapup = call.queue.wrapup_seconds
+        else:
+            wrapup = agent.company.wrapup_seconds if agent.company else 0
+        left = wrapup - (now - agent.activity_changed_at).total_seconds()
+        result.append((agent.pk, max(0.0, left)))
+    return result
+
+
+def agents_with_extensions() -> set[str]:
+    return set(User.objects.exclude(extension=None).values_list("extension", flat=True))

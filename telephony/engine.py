@@ -1,0 +1,756 @@
+"""The telephony engine: hands each ARI event to its call, runs the routing core, carries out its decisions.
+
+Each call has a worker that handles its events one at a time, in order; different calls run concurrently. Commands
+to Asterisk are sent at once; records and agent state changes go to the call's own writer, which commits them in
+order in its own database thread, so a slow write never stalls the socket reader or another call. When the database
+is unreachable the writers hold their records in memory (bounded, counted) and retry until it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections, transaction
+
+from calls import services as call_records
+from pbx.live_push import bind_event_loop
+from telephony import core, directory
+from telephony.ari import AriClient, AriError, AriUnreachable
+
+logger = logging.getLogger(__name__)
+
+
+# Events that never change a routing decision (variables, connected line, dialplan steps).
+NOISE_EVENTS = frozenset({"ChannelVarset", "ChannelConnectedLine", "ChannelDialplan", "ChannelCallerId"})
+
+
+# How long timeline rows may wait for the call's next record before they are written on their own.
+TIMELINE_DELAY = 0.5
+
+
+class DatabaseUnavailable(Exception):
+    pass
+
+
+def parse_ari_time(value: str | None) -> datetime:
+    """ARI writes `2026-11-25T07:21:18.312+0000`; anything unreadable becomes now."""
+    if value:
+        try:
+            parsed = datetime.fromisoformat(value)  # 3.11 reads the "+0000" offset; ~50x cheaper than strptime
+        except (TypeError, ValueError):
+            pass
+        else:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _bind_event_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Live-push messages sent on commit from these threads are handed to the server's own event loop."""
+    bind_event_loop(loop)
+
+
+def _run_db(fn, kwargs, opened: set):
+    connection = connections["default"]
+    if connection not in opened:
+        # Closed from the event loop's thread when the engine stops (see Database.shutdown).
+        connection.inc_thread_sharing()
+        opened.add(connection)
+    try:
+        return fn(**kwargs)
+    except (OperationalError, InterfaceError) as error:
+        # The connection is broken; drop it so the next job in this thread opens a fresh one.
+        connections["default"].close()
+        raise DatabaseUnavailable(str(error).strip().splitlines()[0] if str(error) else "database error") from error
+
+
+class Database:
+    """Runs ORM work in the engine's own threads, each keeping its connection between jobs."""
+
+    def __init__(self, threads: int):
+        self.threads = threads
+        self.executor: ThreadPoolExecutor | None = None
+        self.opened: set = set()
+
+    async def run(self, fn, **kwargs):
+        loop = asyncio.get_running_loop()
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(
+                max_workers=self.threads, thread_name_prefix="telephony-db", initializer=_bind_event_loop,
+                initargs=(loop,),
+            )  # fmt: skip
+        return await loop.run_in_executor(self.executor, partial(_run_db, fn, kwargs, self.opened))
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        for connection in self.opened:
+            connection.close()
+        self.opened.clear()
+
+
+@dataclass
+class Stats:
+    counters: Counter = field(default_factory=Counter)
+    # Seconds from receiving an ARI event to committing the records it caused (kept for the benchmark).
+    commit_latencies: list[float] = field(default_factory=list)
+    keep_latencies: bool = False
+
+    def latency(self, seconds: float) -> None:
+        if self.keep_latencies:
+            self.commit_latencies.append(seconds)
+
+
+# ----------------------------------------------------------------------------------------------------- the writer
+
+
+@dataclass
+class _Item:
+    action: object
+    received: float  # monotonic time of the event that caused it
+
+
+class RecordWriter:
+    """Commits one call's records in order; holds them while the database is away."""
+
+    def __init__(self, engine: Engine, worker: CallWorker):
+        self.engine, self.worker = engine, worker
+        self.items: list[_Item] = []
+        self.wakeup = asyncio.Event()
+        self.substantial = asyncio.Event()  # something other than timeline rows is waiting
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.task = asyncio.create_task(self._run(), name=f"writer {worker.key}")
+
+    def add(self, action, received: float) -> None:
+        if self.engine.pending_writes >= settings.TELEPHONY_PENDING_WRITES_LIMIT:
+            self.engine.stats.counters["writes_dropped"] += 1
+            logger.error(
+                "telephony write dropped: %d writes already held while the database is unreachable (call %s, %s)",
+                self.engine.pending_writes,
+                self.worker.key,
+                type(action).__name__,
+            )
+            return
+        self.engine.pending_writes += 1
+        self.items.append(_Item(action, received))
+        self.idle.clear()
+        if not isinstance(action, core.RecordEvent):
+            self.substantial.set()
+        self.wakeup.set()
+
+    async def flush(self) -> None:
+        await self.idle.wait()
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            while self.items:
+                if not self.worker.done and all(isinstance(item.action, core.RecordEvent) for item in self.items):
+                    # Timeline rows alone wait a moment to ride with the call's next record: one transaction less.
+                    self.substantial.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.substantial.wait(), TIMELINE_DELAY)
+                batch = list(self.items)
+                try:
+                    follow_ups = await self.engine.db.run(_apply_records, key=self.worker.key, actions=batch)
+                except DatabaseUnavailable as error:
+                    self.engine.database_lost(str(error))
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                except Exception:
+                    logger.exception("telephony records for call %s could not be written; skipped", self.worker.key)
+                    self.engine.stats.counters["writes_failed"] += 1
+                    follow_ups = []
+                delay = 0.1
+                self.engine.database_back()
+                del self.items[: len(batch)]
+                self.engine.pending_writes -= len(batch)
+                now = time.monotonic()
+                for item in batch:
+                    self.engine.stats.latency(now - item.received)
+                self.engine.after_commit(follow_ups)
+            self.idle.set()
+            if self.worker.done and not self.items:
+                return
+
+
+def _event_row(action: core.RecordEvent) -> dict:
+    return {"at": action.at, "kind": action.kind, "channel_id": action.channel_id, "detail": action.detail,
+            "key": action.key}  # fmt: skip
+
+
+def _apply_records(*, key: str, actions: list[_Item]) -> list:
+    """One transaction for everything a call decided since the last commit; returns what to do after commit."""
+    follow_ups: list = []
+    events: list[dict] = []
+    with transaction.atomic():
+        for item in actions:
+            action = item.action
+            match action:
+                case core.RecordStart():
+                    route = action.route
+                    call_records.call_start(
+                        caller_channel_id=key,
+                        dialed_number=action.exten,
+                        caller_number=action.caller_number,
+                        caller_name=action.caller_name,
+                        company_id=route.company_id,
+                        queue_id=route.queue_id,
+                        agent_id=route.agent_id,
+                        at=action.at,
+                        direction=action.direction,
+                    )
+                case core.RecordOffer():
+                    call_records.call_offer_start(
+                        caller_channel_id=key, agent_id=action.agent_id, channel_id=action.channel_id, at=action.at
+                    )
+                case core.RecordOfferEnd():
+                    call_records.call_offer_end(
+                        channel_id=action.channel_id, result=action.result, cause=action.cause, at=action.at
+                    )
+                case core.RecordAnswer():
+                    call_records.call_answer(
+                        caller_channel_id=key,
+                        agent_id=action.agent_id,
+                        channel_id=action.channel_id,
+                        bridge_id=action.bridge_id,
+                        at=action.at,
+                    )
+                case core.RecordEnd():
+                    if events:
+                        call_records.call_events_add(caller_channel_id=key, events=events)
+                        events = []
+                    call_records.call_end(
+                        caller_channel_id=key,
+                        disposition=action.disposition,
+                        hangup_by=action.hangup_by,
+                        cause=action.cause,
+                        cause_text=action.cause_text,
+                        at=action.at,
+                        reconciled=action.reconciled,
+                    )
+                case core.RecordEvent():
+                    events.append(_event_row(action))
+                case core.AgentState():
+                    changed = directory.agent_state_apply(
+                        agent_id=action.agent_id, to_state=action.to_state, only_from=action.only_from,
+                        note=action.note,
+                    )  # fmt: skip
+                    if changed and action.to_state in (core.READY,):
+                        follow_ups.append(("agent_free", action.agent_id))
+                case core.StartWrapUp():
+                    follow_ups.append(("wrapup", action.agent_id, action.seconds))
+                case core.EndpointUnreachable():
+                    directory.agent_endpoint_unreachable(agent_id=action.agent_id)
+        if events:
+            call_records.call_events_add(caller_channel_id=key, events=events)
+    return follow_ups
+
+
+# ----------------------------------------------------------------------------------------------------- the worker
+
+
+class CallWorker:
+    """One call: its session, its inbox of events (handled in order), its timers and its writer."""
+
+    def __init__(self, engine: Engine, key: str, session: core.CallSession | None = None):
+        self.engine, self.key = engine, key
+        self.session = session or core.CallSession(key=key)
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.done = False
+        self.writer = RecordWriter(engine, self)
+        self.task = asyncio.create_task(self._run(), name=f"call {key}")
+
+    def post(self, event, received: float | None = None) -> None:
+        self.inbox.put_nowait((event, received if received is not None else time.monotonic()))
+
+    async def _run(self) -> None:
+        while not self.done:
+            event, received = await self.inbox.get()
+            try:
+                await self.engine.process(self, event, received)
+            except Exception:
+                # A bug for one event must not end the call's handling, let alone the engine.
+                self.engine.stats.counters["events_failed"] += 1
+                logger.exception("call %s: could not handle %s", self.key, _describe(event))
+        for handle in self.timers.values():
+            handle.cancel()
+        self.writer.wakeup.set()
+        await self.writer.task
+        self.engine.forget(self)
+
+    def start_timer(self, name: str, seconds: float) -> None:
+        self.cancel_timer(name)
+        loop = asyncio.get_running_loop()
+        self.timers[name] = loop.call_later(seconds, lambda: self.post(core.TimerFired(name, datetime.now(UTC))))
+
+    def cancel_timer(self, name: str) -> None:
+        handle = self.timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+
+def _describe(event) -> str:
+    if isinstance(event, dict):
+        channel = (event.get("channel") or event.get("peer") or {}).get("id", "")
+        return f"{event.get('type')} {channel}"
+    return type(event).__name__
+
+
+# ----------------------------------------------------------------------------------------------------- the matcher
+
+
+class Matcher:
+    """Offers waiting queue calls to agents: longest-waiting caller first, longest-idle agent first."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.waiting: dict[str, tuple[datetime, int, int]] = {}
+        self.poked = asyncio.Event()
+        self.task = asyncio.create_task(self._run(), name="matcher")
+
+    def add(self, key: str, *, queue_id: int, company_id: int, since: datetime) -> None:
+        self.waiting[key] = (since, queue_id, company_id)
+        self.poked.set()
+
+    def remove(self, key: str) -> None:
+        self.waiting.pop(key, None)
+
+    def poke(self) -> None:
+        if self.waiting:
+            self.poked.set()
+
+    async def _run(self) -> None:
+        while True:
+            # Agents freed elsewhere (the console, another process) are noticed by the poll.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.poked.wait(), timeout=0.5 if self.waiting else None)
+            self.poked.clear()
+            try:
+                await self._match()
+            except DatabaseUnavailable as error:
+                self.engine.database_lost(str(error))
+                await asyncio.sleep(0.5)
+            except Exception:
+                logger.exception("queue matching failed; retrying")
+                await asyncio.sleep(0.5)
+
+    async def _match(self) -> None:
+        exhausted: set[int] = set()
+        for key, (_since, queue_id, _company) in sorted(self.waiting.items(), key=lambda kv: kv[1][0]):
+            if queue_id in exhausted or key not in self.waiting:
+                continue
+            claim = await self.engine.db.run(directory.claim_for_queue, queue_id=queue_id, note=f"call {key}")
+            if claim is None:
+                exhausted.add(queue_id)
+                continue
+            self.waiting.pop(key, None)
+            worker = self.engine.workers.get(key)
+            if worker is None or worker.done:
+                await self.engine.db.run(
+                    directory.agent_state_apply, agent_id=claim.agent_id, to_state=core.READY,
+                    only_from=(core.CALLING,), note="caller left before ringing",
+                )  # fmt: skip
+                continue
+            worker.post(core.AgentClaimed(claim.agent_id, claim.endpoint, datetime.now(UTC)))
+
+
+# ------------------------------------------------------------------------------------------------------ the engine
+
+
+class Engine:
+    def __init__(self, client: AriClient, *, db_threads: int | None = None):
+        self.client = client
+        self.app = client.config.app
+        # SQLite takes one writer at a time: more threads would only wait for its lock.
+        sqlite = connections["default"].vendor == "sqlite"
+        self.db = Database(1 if sqlite else (db_threads or settings.TELEPHONY_DB_THREADS))
+        self.workers: dict[str, CallWorker] = {}
+        self.stats = Stats()
+        self.pending_writes = 0
+        self.matcher = Matcher(self)
+        self.wrapup_timers: dict[int, asyncio.TimerHandle] = {}
+        self._database_down_since: float | None = None
+        self._routes: dict[str, tuple[float, core.Route]] = {}
+        self._endpoint_states: dict[str, str] = {}
+        self._background: set[asyncio.Task] = set()
+
+    # -- events from the socket
+
+    def dispatch(self, event: dict, received: float | None = None) -> None:
+        """Route one parsed ARI event to its call (never raises: a bad event is counted and skipped)."""
+        received = received if received is not None else time.monotonic()
+        self.stats.counters["events"] += 1
+        kind = event.get("type")
+        if not isinstance(kind, str):
+            self._skip("event without a type", event)
+            return
+        if kind in NOISE_EVENTS:
+            self.stats.counters["events_ignored"] += 1
+            return
+        if kind == "EndpointStateChange":
+            self._spawn(self._endpoint_changed(event))
+            return
+        key = self._call_key(event)
+        if key is None:
+            self.stats.counters["events_ignored"] += 1
+            return
+        worker = self.workers.get(key)
+        if worker is None:
+            if kind != "StasisStart" or core.call_key_of_leg(key) is not None:
+                self.stats.counters["events_unknown_call"] += 1
+                logger.debug("event %s for unknown call %s skipped", kind, key)
+                return
+            worker = self._new_worker(key)
+        worker.post(event, received)
+
+    def _call_key(self, event: dict) -> str | None:
+        for name in ("channel", "peer"):
+            channel = event.get(name)
+            if isinstance(channel, dict) and isinstance(channel.get("id"), str):
+                channel_id = channel["id"]
+                return core.call_key_of_leg(channel_id) or channel_id
+        bridge = event.get("bridge")
+        if isinstance(bridge, dict) and isinstance(bridge.get("id"), str):
+            return core.call_key_of_bridge(bridge["id"])
+        return None
+
+    def _skip(self, why: str, event) -> None:
+        self.stats.counters["events_malformed"] += 1
+        logger.warning("ARI event skipped (%s): %.200r", why, event)
+
+    def _new_worker(self, key: str, session: core.CallSession | None = None) -> CallWorker:
+        worker = CallWorker(self, key, session)
+        self.workers[key] = worker
+        return worker
+
+    def forget(self, worker: CallWorker) -> None:
+        if self.workers.get(worker.key) is worker:
+            del self.workers[worker.key]
+        self.matcher.remove(worker.key)
+
+    # -- one event of one call
+
+    async def process(self, worker: CallWorker, event, received: float) -> None:
+        session = worker.session
+        at = parse_ari_time(event.get("timestamp")) if isinstance(event, dict) else getattr(event, "at", None)
+        if isinstance(event, dict) and event.get("type") == "StasisStart" and session.route is None:
+            event = await self._incoming(worker, event, at)
+            if event is None:
+                return
+        actions = core.handle(session, event, at or datetime.now(UTC))
+        await self.execute(worker, actions, received)
+
+    async def _incoming(self, worker: CallWorker, event: dict, at: datetime) -> core.Incoming | None:
+        channel = event.get("channel") or {}
+        args = event.get("args") or []
+        exten = str(args[0]) if args else str((channel.get("dialplan") or {}).get("exten", ""))
+        caller = channel.get("caller") or {}
+        try:
+            route = await self._route(exten)
+        except DatabaseUnavailable:
+            # Nowhere to look the number up: the caller hears congestion rather than silence.
+            await self._command(worker.key, core.Hangup(worker.key, "congestion"))
+            worker.done = True
+            return None
+        return core.Incoming(
+            channel_id=worker.key,
+            exten=exten,
+            caller_number=str(caller.get("number", "")),
+            caller_name=str(caller.get("name", "")),
+            route=route,
+            at=at,
+            answered=channel.get("state") == "Up",
+        )
+
+    async def _route(self, exten: str):
+        """Where a number goes, remembered for a few seconds: every call to a busy queue asks the same question."""
+        now = time.monotonic()
+        cached = self._routes.get(exten)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        route = await self._with_db_retry(directory.route_for_exten, exten=exten)
+        self._routes[exten] = (now + settings.TELEPHONY_ROUTE_CACHE_SECONDS, route)
+        return route
+
+    async def _with_db_retry(self, fn, *, attempts: int = 6, **kwargs):
+        delay = 0.1
+        for attempt in range(attempts):
+            try:
+                return await self.db.run(fn, **kwargs)
+            except DatabaseUnavailable as error:
+                self.database_lost(str(error))
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def execute(self, worker: CallWorker, actions: list, received: float) -> None:
+        for action in actions:
+            match action:
+                case core.RecordStart() | core.RecordOffer() | core.RecordOfferEnd() | core.RecordAnswer() | \
+                        core.RecordEnd() | core.RecordEvent() | core.AgentState() | core.StartWrapUp() | \
+                        core.EndpointUnreachable():  # fmt: skip
+                    if isinstance(action, core.EndpointUnreachable):
+                        self._endpoint_states.clear()  # the next "online" from Asterisk must reach the database
+                    worker.writer.add(action, received)
+                case core.Originate():
+                    await self._originate(worker, action)
+                case core.ClaimAgent():
+                    await self._claim_direct(worker, action)
+                case core.Enqueue():
+                    self.matcher.add(worker.key, queue_id=action.queue_id, company_id=action.company_id,
+                                     since=action.since)  # fmt: skip
+                case core.Dequeue():
+                    self.matcher.remove(worker.key)
+                case core.StartTimer():
+                    worker.start_timer(action.name, action.seconds)
+                case core.CancelTimer():
+                    worker.cancel_timer(action.name)
+                case core.Forget():
+                    worker.done = True
+                case _:
+                    await self._command(worker.key, action)
+
+    async def _command(self, key: str, action) -> None:
+        client = self.client
+        try:
+            match action:
+                case core.Answer():
+                    await client.answer(action.channel_id)
+                case core.Ring():
+                    await client.ring(action.channel_id)
+                case core.StopRing():
+                    await client.ring_stop(action.channel_id)
+                case core.Hangup():
+                    await client.hangup(action.channel_id, action.reason)
+                case core.CreateBridge():
+                    await client.bridge_create(action.bridge_id, name=f"call-{key}")
+                case core.AddToBridge():
+                    await client.bridge_add(action.bridge_id, action.channel_ids)
+                case core.DestroyBridge():
+                    await client.bridge_destroy(action.bridge_id)
+        except AriError as error:
+            if error.status == 404:
+                return  # already gone: the outcome we wanted
+            self.stats.counters["commands_failed"] += 1
+            logger.warning("call %s: %s", key, error)
+        except AriUnreachable as error:
+            self.stats.counters["commands_failed"] += 1
+            logger.warning("call %s: %s (the reconnect check will settle the call)", key, error)
+
+    async def _originate(self, worker: CallWorker, action: core.Originate) -> None:
+        # The leg's id is stored before the phone rings, so every event finds its call even after a restart.
+        await worker.writer.flush()
+        caller_id = f'"{action.caller_name}" <{action.caller_number}>' if action.caller_number else ""
+        try:
+            await self.client.originate(
+                channel_id=action.channel_id,
+                endpoint=action.endpoint,
+                app_args="dialed",
+                caller_id=caller_id,
+                timeout=action.timeout,
+            )
+        except AriError as error:
+            worker.post(core.OriginateFailed(action.channel_id, error.status, error.message, datetime.now(UTC)))
+        except AriUnreachable as error:
+            worker.post(core.OriginateFailed(action.channel_id, 0, str(error), datetime.now(UTC)))
+
+    async def _claim_direct(self, worker: CallWorker, action: core.ClaimAgent) -> None:
+        try:
+            claim, reason = await self._with_db_retry(
+                directory.claim_agent, agent_id=action.agent_id, note=f"call {worker.key}"
+            )
+        except DatabaseUnavailable:
+            claim, reason = None, "offline"
+        if claim is None:
+            worker.post(core.AgentUnavailable(action.agent_id, reason, datetime.now(UTC)))
+        else:
+            worker.post(core.AgentClaimed(claim.agent_id, claim.endpoint, datetime.now(UTC)))
+
+    # -- after commits: wrap-up timers, freed agents
+
+    def after_commit(self, follow_ups: list) -> None:
+        for follow_up in follow_ups:
+            if follow_up[0] == "agent_free":
+                self.matcher.poke()
+            elif follow_up[0] == "wrapup":
+                self.schedule_wrapup(follow_up[1], follow_up[2])
+
+    def schedule_wrapup(self, agent_id: int, seconds: float) -> None:
+        old = self.wrapup_timers.pop(agent_id, None)
+        if old is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self.wrapup_timers[agent_id] = loop.call_later(
+            max(0.0, seconds), lambda: self._spawn(self._wrapup_over(agent_id))
+        )
+
+    async def _wrapup_over(self, agent_id: int) -> None:
+        self.wrapup_timers.pop(agent_id, None)
+        try:
+            await self._with_db_retry(directory.wrapup_finish, agent_id=agent_id, attempts=20)
+        except DatabaseUnavailable:
+            logger.error("wrap-up of agent %s could not be ended: database unavailable", agent_id)
+            return
+        self.matcher.poke()
+
+    # -- endpoints (phone registration)
+
+    async def _endpoint_changed(self, event: dict) -> None:
+        endpoint = event.get("endpoint") or {}
+        resource, state = endpoint.get("resource"), endpoint.get("state")
+        if not isinstance(resource, str) or state not in ("online", "offline", "unknown"):
+            self._skip("EndpointStateChange without resource/state", event)
+            return
+        if self._endpoint_states.get(resource) == state:
+            return  # Asterisk repeats the state on every channel change of a subscribed endpoint
+        self._endpoint_states[resource] = state
+        try:
+            await self._with_db_retry(directory.endpoint_state_set, resource=resource, online=state == "online")
+        except DatabaseUnavailable:
+            return
+        if state == "online":
+            self.matcher.poke()
+
+    # -- (re)connect: settle every call with what Asterisk has now
+
+    async def reconcile(self) -> None:
+        """ARI replays nothing missed while the socket was down: compare Asterisk's channels with our calls."""
+        client = self.client
+        channels = await client.channels()
+        bridges = await client.bridges()
+        live = frozenset(c["id"] for c in channels if isinstance(c, dict) and "id" in c)
+        live_bridges = frozenset(b["id"] for b in bridges if isinstance(b, dict) and "id" in b)
+        now = datetime.now(UTC)
+
+        recorded = await self._with_db_retry(directory.calls_in_progress, attempts=20)
+        for session in recorded:
+            if session.key not in self.workers:
+                self._new_worker(session.key, session)
+        for worker in list(self.workers.values()):
+            worker.post(core.Reconciled(live, live_bridges, now))
+        for call_id in await self._with_db_retry(directory.pending_callbacks, attempts=20):
+            await self.place_callback(call_id)
+        self.stats.counters["reconciled_calls"] += len(self.workers)
+
+        known = set(self.workers)
+        for channel in channels:
+            channel_id = channel.get("id", "")
+            key = core.call_key_of_leg(channel_id)
+            if key is not None:
+                if key not in known:
+                    # A leg of a call nobody tracks any more: nobody should be left ringing.
+                    await self._command(key, core.Hangup(channel_id, "normal"))
+                continue
+            dialplan = channel.get("dialplan") or {}
+            in_our_app = dialplan.get("app_name") == "Stasis" and str(dialplan.get("app_data", "")).startswith(
+                f"{self.app},"
+            )
+            if in_our_app and channel_id not in known:
+                # Its StasisStart was sent while we were away: take the call now.
+                exten = str(dialplan.get("app_data", "")).split(",", 1)[1]
+                synthetic = {"type": "StasisStart", "args": [exten], "channel": channel, "timestamp": ""}
+                self._new_worker(channel_id).post(synthetic)
+                self.stats.counters["calls_adopted"] += 1
+        for bridge_id in live_bridges:
+            key = core.call_key_of_bridge(bridge_id)
+            if key is not None and key not in self.workers:
+                await self._command(key, core.DestroyBridge(bridge_id))
+
+        for agent_id, seconds_left in await self._with_db_retry(directory.stuck_wrapups, attempts=20):
+            if agent_id not in self.wrapup_timers:
+                self.schedule_wrapup(agent_id, seconds_left)
+        self.matcher.poke()
+
+    async def sync_endpoints(self) -> None:
+        """Follow phone registrations from now on, and take their current state."""
+        try:
+            # Asterisk counts subscriptions and keeps them across reconnects: subscribe only once.
+            application = await self.client.application()
+            if "PJSIP" not in (application or {}).get("endpoint_ids", []):
+                await self.client.subscribe("endpoint:PJSIP")
+            endpoints = await self.client.endpoints()
+        except (AriError, AriUnreachable) as error:
+            logger.warning("could not read endpoint states: %s", error)
+            return
+        online = {e["resource"] for e in endpoints if e.get("technology") == "PJSIP" and e.get("state") == "online"}
+        self._endpoint_states = {e["resource"]: e.get("state") for e in endpoints if e.get("technology") == "PJSIP"}
+        known = {e["resource"] for e in endpoints if e.get("technology") == "PJSIP"}
+        await self._with_db_retry(directory.endpoints_sync, online_resources=online, known_resources=known, attempts=20)
+        self.matcher.poke()
+
+    # -- callbacks requested from the console
+
+    async def place_callback(self, call_id: int) -> None:
+        request = await self._with_db_retry(directory.callback_request_load, call_id=call_id)
+        if request is None:
+            return
+        key, route, number = request
+        if key in self.workers:
+            return
+        self._new_worker(key).post(core.CallbackStart(key, route, number, datetime.now(UTC)))
+
+    # -- health of the database, said once per change
+
+    def database_lost(self, why: str) -> None:
+        self.stats.counters["database_errors"] += 1
+        if self._database_down_since is None:
+            self._database_down_since = time.monotonic()
+            logger.error("database unreachable (%s): holding telephony writes in memory until it returns", why)
+
+    def database_back(self) -> None:
+        if self._database_down_since is not None:
+            logger.warning(
+                "database reachable again after %.1f s; %d held writes being written",
+                time.monotonic() - self._database_down_since,
+                self.pending_writes,
+            )
+            self._database_down_since = None
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until every call's records are written (tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.pending_writes == 0 and all(w.inbox.empty() for w in self.workers.values()):
+                return
+            await asyncio.sleep(0.01)
+
+    async def close(self, flush_timeout: float = 5.0) -> None:
+        # Records already decided are written before the process goes (as long as the database answers).
+        writers = [w.writer.flush() for w in self.workers.values()]
+        if writers:
+            try:
+                await asyncio.wait_for(asyncio.gather(*writers), flush_timeout)
+            except TimeoutError:
+                logger.error("stopping with %d telephony writes not written", self.pending_writes)
+        self.matcher.task.cancel()
+        for handle in self.wrapup_timers.values():
+            handle.cancel()
+        for worker in list(self.workers.values()):
+            worker.task.cancel()
+            worker.writer.task.cancel()
+        for task in list(self._background):
+            task.cancel()
+        await self.db.close()

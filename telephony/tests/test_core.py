@@ -1,0 +1,277 @@
+"""The routing core on its own: recorded Asterisk 20 event shapes in, decisions out (no sockets, no database)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from telephony import core
+from telephony.core import (
+    AgentClaimed,
+    AgentState,
+    Answer,
+    CallSession,
+    Enqueue,
+    Forget,
+    Hangup,
+    Incoming,
+    Originate,
+    OriginateFailed,
+    Reconciled,
+    RecordEnd,
+    RecordOfferEnd,
+    Ring,
+    Route,
+    RouteKind,
+    TimerFired,
+)
+
+AT = datetime(2026, 11, 25, 7, 21, 18, tzinfo=UTC)
+CALLER = "1795591278.2"
+LEG = core.leg_channel_id(CALLER, 1)
+AGENT_ROUTE = Route(kind=RouteKind.AGENT, company_id=1, agent_id=7, ring_timeout=15, wrapup_seconds=10)
+QUEUE_ROUTE = Route(kind=RouteKind.QUEUE, company_id=1, queue_id=3, ring_timeout=15, wrapup_seconds=5, max_wait=60)
+
+
+def channel(channel_id: str, state: str) -> dict:
+    # The snapshot fields as a real Asterisk 20.20.1 sends them (shared/ari-recordings).
+    return {
+        "id": channel_id,
+        "name": "PJSIP/1004-00000002",
+        "state": state,
+        "protocol_id": "1-11734@127.0.0.1",
+        "caller": {"name": "Ext 1004", "number": "1004"},
+        "connected": {"name": "", "number": ""},
+        "accountcode": "",
+        "dialplan": {
+            "context": "from-internal",
+            "exten": "1001",
+            "priority": 2,
+            "app_name": "Stasis",
+            "app_data": "pbx_ari,1001",
+        },  # fmt: skip
+        "creationtime": "2026-11-25T07:21:18.312+0000",
+        "language": "en",
+    }
+
+
+def event(kind: str, channel_id: str, state: str = "Up", **extra) -> dict:
+    return {"type": kind, "timestamp": "2026-11-25T07:21:19.100+0000", "channel": channel(channel_id, state),
+            "asterisk_id": "02:fc:00:00:00:01", "application": "pbx_ari", **extra}  # fmt: skip
+
+
+def of(actions, kind):
+    return [a for a in actions if isinstance(a, kind)]
+
+
+def ringing_direct_call() -> CallSession:
+    session = CallSession(key=CALLER)
+    core.handle(session, Incoming(CALLER, "1001", "01012345678", "Kim", AGENT_ROUTE, AT), AT)
+    core.handle(session, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    return session
+
+
+def connected_direct_call() -> CallSession:
+    session = ringing_direct_call()
+    core.handle(session, event("StasisStart", LEG, "Up", args=["dialed"]), AT)
+    return session
+
+
+def test_direct_call_claims_exactly_the_dialed_agent():
+    session = CallSession(key=CALLER)
+    actions = core.handle(session, Incoming(CALLER, "1001", "010", "", AGENT_ROUTE, AT), AT)
+    assert of(actions, core.ClaimAgent) == [core.ClaimAgent(agent_id=7)]
+    assert not of(actions, Answer)  # the caller is answered only when the agent answers
+
+
+def test_claimed_agent_is_rung_under_an_id_that_names_the_call():
+    session = CallSession(key=CALLER)
+    core.handle(session, Incoming(CALLER, "1001", "01012345678", "Kim", AGENT_ROUTE, AT), AT)
+    actions = core.handle(session, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    [originate] = of(actions, Originate)
+    assert originate.channel_id == LEG and originate.endpoint == "PJSIP/1001"
+    assert originate.caller_number == "01012345678"
+    assert core.call_key_of_leg(originate.channel_id) == CALLER
+    assert of(actions, core.RecordOffer)[0].channel_id == LEG
+    assert of(actions, core.StartTimer) == [core.StartTimer("ring", 15)]
+
+
+def test_agent_phone_ringing_gives_the_caller_ringback_once():
+    session = ringing_direct_call()
+    first = core.handle(session, event("ChannelStateChange", LEG, "Ringing"), AT)
+    again = core.handle(session, event("ChannelStateChange", LEG, "Ringing"), AT)
+    assert of(first, Ring) == [Ring(CALLER)]
+    assert of(again, Ring) == []
+
+
+def test_agent_answer_answers_caller_bridges_both_and_puts_agent_on_call():
+    session = ringing_direct_call()
+    actions = core.handle(session, event("StasisStart", LEG, "Up", args=["dialed"]), AT)
+    assert of(actions, Answer) == [Answer(CALLER)]
+    [add] = of(actions, core.AddToBridge)
+    assert set(add.channel_ids) == {CALLER, LEG}
+    assert of(actions, AgentState) == [AgentState(7, "ON_CALL", only_from=("CALLING",), note="answered")]
+
+
+def test_caller_hangup_of_answered_call_hangs_up_agent_and_starts_wrapup():
+    # Recording a: the caller's BYE shows as ChannelHangupRequest with no cause.
+    session = connected_direct_call()
+    actions = core.handle(session, event("ChannelHangupRequest", CALLER, "Up"), AT)
+    assert Hangup(LEG, "normal") in actions
+    [end] = of(actions, RecordEnd)
+    assert (end.disposition, end.hangup_by) == ("ANSWERED", "CALLER")
+    assert of(actions, core.StartWrapUp) == [core.StartWrapUp(7, 10)]
+    assert of(actions, AgentState)[0].to_state == "POST_PROCESSING"
+    # The agent leg's ChannelDestroyed that follows only closes the session.
+    late = core.handle(session, event("ChannelDestroyed", LEG, "Up", cause=16, cause_txt="Normal Clearing"), AT)
+    assert of(late, Forget) and not of(late, RecordEnd)
+
+
+def test_agent_hangup_of_answered_call_hangs_up_caller_with_the_real_cause():
+    # Recording b: the callee's ChannelDestroyed carries cause 16.
+    session = connected_direct_call()
+    actions = core.handle(session, event("ChannelDestroyed", LEG, "Up", cause=16, cause_txt="Normal Clearing"), AT)
+    assert Hangup(CALLER, "normal") in actions
+    [end] = of(actions, RecordEnd)
+    assert (end.disposition, end.hangup_by, end.cause) == ("ANSWERED", "AGENT", 16)
+    assert of(actions, Forget)
+
+
+def test_caller_cancel_while_ringing_withdraws_the_offer_and_frees_the_agent():
+    # Recording c: CANCEL shows as cause 127 on the caller's ChannelHangupRequest.
+    session = ringing_direct_call()
+    actions = core.handle(session, event("ChannelHangupRequest", CALLER, "Ring", cause=127), AT)
+    assert Hangup(LEG, "normal") in actions
+    assert of(actions, RecordEnd)[0].disposition == "CANCELLED"
+    late = core.handle(session, event("ChannelDestroyed", LEG, "Ringing", cause=16, cause_txt="Normal Clearing"), AT)
+    assert of(late, RecordOfferEnd)[0].result == "WITHDRAWN"
+    assert of(late, AgentState) == [AgentState(7, "READY", only_from=("CALLING",), note="caller left")]
+
+
+def test_busy_agent_phone_gives_the_caller_busy():
+    # Recording d: 486 → ChannelDestroyed cause 17 "User busy".
+    session = ringing_direct_call()
+    actions = core.handle(session, event("ChannelDestroyed", LEG, "Down", cause=17, cause_txt="User busy"), AT)
+    assert of(actions, RecordOfferEnd)[0].result == "BUSY"
+    assert Hangup(CALLER, "busy") in actions
+    assert of(actions, RecordEnd)[0].disposition == "BUSY"
+
+
+def test_unregistered_agent_phone_fails_at_once_and_is_marked_unreachable():
+    # Recording e: originate → 500 {"error": "Allocation failed"}, no events.
+    session = ringing_direct_call()
+    actions = core.handle(session, OriginateFailed(LEG, 500, "Allocation failed", AT), AT)
+    assert of(actions, core.EndpointUnreachable) == [core.EndpointUnreachable(7)]
+    assert Hangup(CALLER, "congestion") in actions
+    assert of(actions, RecordEnd)[0].disposition == "FAILED"
+    assert of(actions, AgentState)[0].to_state == "READY"
+
+
+def test_ring_timeout_hangs_up_the_agent_leg_then_tells_the_caller_no_answer():
+    # Recording i: DELETE callee?reason=no_answer → ChannelDestroyed cause 19.
+    session = ringing_direct_call()
+    actions = core.handle(session, TimerFired("ring", AT), AT)
+    assert actions[-1] == Hangup(LEG, "no_answer")
+    after = core.handle(session, event("ChannelDestroyed", LEG, "Ringing", cause=19, cause_txt="no answer"), AT)
+    assert of(after, RecordOfferEnd)[0].result == "NO_ANSWER"
+    assert Hangup(CALLER, "no_answer") in after
+    assert of(after, RecordEnd)[0].disposition == "NO_ANSWER"
+
+
+def test_unknown_number_is_refused_as_unallocated():
+    session = CallSession(key=CALLER)
+    actions = core.handle(session, Incoming(CALLER, "9999", "010", "", Route(kind=RouteKind.UNKNOWN), AT), AT)
+    assert Hangup(CALLER, "unallocated") in actions
+    assert of(actions, RecordEnd)[0].disposition == "FAILED"
+
+
+def waiting_queue_call() -> CallSession:
+    session = CallSession(key=CALLER)
+    core.handle(session, Incoming(CALLER, "5000", "01012345678", "", QUEUE_ROUTE, AT), AT)
+    return session
+
+
+def test_queue_call_is_answered_hears_ringing_and_waits_in_line():
+    session = CallSession(key=CALLER)
+    actions = core.handle(session, Incoming(CALLER, "5000", "010", "", QUEUE_ROUTE, AT), AT)
+    assert actions[1:4] == [Answer(CALLER), Ring(CALLER), Enqueue(queue_id=3, company_id=1, since=AT)]
+    assert core.StartTimer("max_wait", 60) in actions
+
+
+def test_missed_queue_offer_pauses_the_agent_and_the_caller_waits_for_the_next():
+    session = waiting_queue_call()
+    core.handle(session, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    core.handle(session, TimerFired("ring", AT), AT)
+    actions = core.handle(session, event("ChannelDestroyed", LEG, "Ringing", cause=19, cause_txt="no answer"), AT)
+    assert of(actions, AgentState)[0].to_state == "AWAY"
+    assert of(actions, Enqueue)
+    assert not of(actions, RecordEnd)
+    second = core.handle(session, AgentClaimed(8, "PJSIP/1002", AT), AT)
+    assert of(second, Originate)[0].channel_id == core.leg_channel_id(CALLER, 2)
+
+
+def test_caller_leaving_the_queue_is_abandoned():
+    session = waiting_queue_call()
+    actions = core.handle(session, event("StasisEnd", CALLER, "Up"), AT)
+    assert of(actions, core.Dequeue)
+    assert of(actions, RecordEnd)[0].disposition == "ABANDONED"
+
+
+def test_max_wait_ends_the_call_as_abandoned_by_the_system():
+    session = waiting_queue_call()
+    actions = core.handle(session, TimerFired("max_wait", AT), AT)
+    assert Hangup(CALLER, "normal") in actions
+    [end] = of(actions, RecordEnd)
+    assert (end.disposition, end.hangup_by) == ("ABANDONED", "SYSTEM")
+
+
+def test_claim_arriving_while_the_caller_leaves_gives_the_agent_back():
+    session = waiting_queue_call()
+    session.caller_gone = True  # the caller's StasisEnd is being handled while the claim is in flight
+    actions = core.handle(session, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    assert actions == [AgentState(7, "READY", only_from=("CALLING",), note="caller left before ringing")]
+
+
+def test_events_of_an_ended_call_change_nothing():
+    session = connected_direct_call()
+    core.handle(session, event("ChannelHangupRequest", CALLER, "Up"), AT)
+    core.handle(session, event("ChannelDestroyed", LEG, "Up", cause=16), AT)
+    assert core.handle(session, event("ChannelHangupRequest", CALLER, "Up"), AT) == []
+
+
+@pytest.mark.parametrize(
+    ("live", "disposition", "hangups"),
+    [
+        (frozenset(), "ANSWERED", []),
+        (frozenset({CALLER}), "ANSWERED", [Hangup(CALLER, "normal")]),
+        (frozenset({LEG}), "ANSWERED", [Hangup(LEG, "normal")]),
+    ],
+)
+def test_reconcile_closes_a_connected_call_whose_side_vanished(live, disposition, hangups):
+    session = connected_direct_call()
+    actions = core.handle(session, Reconciled(live, frozenset(), AT), AT)
+    [end] = of(actions, RecordEnd)
+    assert end.reconciled and end.disposition == disposition
+    assert of(actions, Hangup) == hangups
+    assert of(actions, AgentState)[0].to_state == "POST_PROCESSING"
+
+
+def test_reconcile_keeps_a_call_whose_channels_are_alive():
+    session = connected_direct_call()
+    bridge = core.bridge_id_for(CALLER)
+    actions = core.handle(session, Reconciled(frozenset({CALLER, LEG}), frozenset({bridge}), AT), AT)
+    assert actions == []
+
+
+def test_reconcile_of_a_ringing_call_whose_caller_vanished_frees_the_agent():
+    session = ringing_direct_call()
+    actions = core.handle(session, Reconciled(frozenset({LEG}), frozenset(), AT), AT)
+    assert Hangup(LEG, "normal") in actions
+    assert of(actions, AgentState)[0].to_state == "READY"
+    assert of(actions, RecordEnd)[0].reconciled
+
+
+def test_leg_and_bridge_ids_map_back_to_their_call():
+    assert core.call_key_of_leg("pbx-1795591278.2-3") == "1795591278.2"
+    assert core.call_key_of_leg("pbx-callback-4f1e-9a-1") == "callback-4f1e-9a"
+    assert core.call_key_of_leg("1795591278.2") is None
+    assert core.call_key_of_bridge(core.bridge_id_for("1795591278.2")) == "1795591278.2"

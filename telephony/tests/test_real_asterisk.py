@@ -1,0 +1,171 @@
+"""The product against a real Asterisk 20 with SIPp phones (shared/asterisk-lab). Skipped where none answers.
+
+Start it with `LAB=/opt/asterisk-lab ../shared/asterisk-lab/start.sh`; its endpoints: 1001 rings SIPp on :5070,
+1002 on :5071, 1003 is never registered, 1004 is the caller; `_10XX` goes to Stasis(pbx_ari,${EXTEN}).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from accounts.models import User
+from calls.models import Call
+from telephony.ari import AriConfig
+from telephony.tests.support import make_call_center, running_telephony, wait_for_db
+
+LAB_CONFIG = AriConfig(host="127.0.0.1", port=8088, user="ari-user", password="ari-secret", app="pbx_ari")
+SIPP_DIR = Path(__file__).resolve().parents[3] / "shared" / "asterisk-lab" / "sipp"
+
+
+def _lab_answers() -> bool:
+    request = urllib.request.Request("http://127.0.0.1:8088/ari/asterisk/info")
+    request.add_header("Authorization", "Basic YXJpLXVzZXI6YXJpLXNlY3JldA==")  # ari-user:ari-secret
+    try:
+        with urllib.request.urlopen(request, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.asterisk,
+    pytest.mark.skipif(
+        not _lab_answers() or shutil.which("sipp") is None or not SIPP_DIR.exists(),
+        reason="no real Asterisk on 127.0.0.1:8088 (see shared/asterisk-lab)",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+async def sipp(scenario: str, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        "sipp", "-nostdin", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-timeout", "60s", "-sf", str(SIPP_DIR / scenario),
+        *args, cwd="/tmp", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def phone(scenario: str, port: int, calls: int = 1):
+    return sipp(scenario, "-p", str(port), "-mp", str(port + 10000), "-m", str(calls))
+
+
+def caller(exten: str, *, scenario="uac_generic.xml", talk_ms=2000, calls=1, rate: int | None = None):
+    extra = ["-r", str(rate), "-rp", "1000", "-l", str(calls)] if rate else []
+    return sipp(scenario, "-p", "5062", "-mp", "16000", "-s", exten, "-m", str(calls), "-d", str(talk_ms), *extra,
+                "127.0.0.1:5060")  # fmt: skip
+
+
+async def finish(*processes, timeout=60):
+    for process in processes:
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def ended(n: int = 1):
+    calls = list(Call.objects.filter(state="ENDED").select_related("agent", "queue").order_by("enqueued_at"))
+    return calls if len(calls) >= n else None
+
+
+def state_of(extension: str) -> str:
+    return User.objects.get(extension=extension).activity_state
+
+
+@pytest.fixture
+def call_center():
+    return make_call_center(extensions=["1001", "1002", "1003"], queue_number="1050", wrapup=1, ring_timeout=6)
+
+
+async def test_answered_call_hung_up_by_the_caller_is_recorded_and_the_agent_wraps_up(call_center):
+    async with running_telephony(LAB_CONFIG):
+        agent_phone = await phone("uas_answer.xml", 5070)
+        customer = await caller("1001", talk_ms=1500)
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(agent_phone, customer)
+        assert (call.disposition, call.hangup_by) == ("ANSWERED", "CALLER")
+        assert call.talk_seconds >= 1.0 and call.agent.extension == "1001"
+        assert await wait_for_db(lambda: state_of("1001") == "READY", 10, what="wrap-up to end")
+
+
+async def test_answered_call_hung_up_by_the_agent(call_center):
+    async with running_telephony(LAB_CONFIG):
+        agent_phone = await phone("uas_answer_then_bye.xml", 5071)
+        customer = await caller("1002", scenario="uac_wait_bye.xml")
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(agent_phone, customer)
+        assert (call.disposition, call.hangup_by, call.hangup_cause) == ("ANSWERED", "AGENT", 16)
+
+
+async def test_caller_cancelling_while_the_agent_rings_is_cancelled_and_frees_the_agent(call_center):
+    async with running_telephony(LAB_CONFIG):
+        agent_phone = await phone("uas_ring_forever.xml", 5070)
+        customer = await caller("1001", scenario="uac_cancel.xml", talk_ms=1500)
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(agent_phone, customer)
+        assert call.disposition == "CANCELLED" and call.hangup_by == "CALLER"
+        assert await wait_for_db(lambda: state_of("1001") == "READY", 10)
+        [offer] = await wait_for_db(lambda: list(call.offers.exclude(result="")), 10)
+        assert offer.result == "WITHDRAWN"
+
+
+async def test_busy_agent_phone_gives_the_caller_busy(call_center):
+    async with running_telephony(LAB_CONFIG):
+        agent_phone = await phone("uas_busy.xml", 5071)
+        customer = await caller("1002")
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(agent_phone, customer)
+        assert call.disposition == "BUSY"
+
+
+async def test_unregistered_agent_fails_at_once_and_is_marked_offline(call_center):
+    async with running_telephony(LAB_CONFIG):
+        customer = await caller("1003")
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(customer)
+        assert call.disposition == "FAILED"
+        agent = await wait_for_db(lambda: User.objects.filter(extension="1003", endpoint_online=False).first(), 5)
+        assert agent.activity_state == "READY"
+
+
+async def test_queue_call_reaches_a_ready_agent(call_center):
+    async with running_telephony(LAB_CONFIG):
+        # 1003 is unregistered (offline after the endpoint sync), 1002's phone is not running: leave only 1001.
+        await wait_for_db(lambda: User.objects.filter(extension="1002").update(activity_state="TRAINING"))
+        agent_phone = await phone("uas_answer.xml", 5070)
+        customer = await caller("1050", talk_ms=1500)
+        [call] = await wait_for_db(ended, 40, what="the call to end")
+        await finish(agent_phone, customer)
+        assert call.disposition == "ANSWERED" and call.queue is not None
+        assert call.agent.extension == "1001"
+
+
+async def test_twenty_calls_at_once_each_reach_the_agent_phone_and_are_recorded_once(call_center):
+    async with running_telephony(LAB_CONFIG):
+        # Direct calls to 1001, whose SIPp answers many calls: one agent takes one at a time, the rest get busy.
+        agent_phone = await phone("uas_answer.xml", 5070, calls=20)
+        customer = await caller("1001", talk_ms=1000, calls=20, rate=20)
+        calls = await wait_for_db(lambda: ended(20), 60, what="20 calls to end")
+        agent_phone.kill()
+        await finish(customer, agent_phone)
+        assert len(calls) == 20 == len({c.caller_channel_id for c in calls})
+        assert {c.disposition for c in calls} <= {"ANSWERED", "BUSY"}
+        assert any(c.disposition == "ANSWERED" for c in calls)
+
+
+async def test_events_socket_cut_mid_call_the_call_is_still_recorded_once(call_center):
+    async with running_telephony(LAB_CONFIG) as service:
+        agent_phone = await phone("uas_answer.xml", 5070)
+        customer = await caller("1001", talk_ms=4000)
+        await wait_for_db(lambda: Call.objects.filter(state="CONNECTED").exists(), 20, what="the call to connect")
+        await service.connection.drop()
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(agent_phone, customer)
+        assert call.disposition == "ANSWERED"
+        assert await wait_for_db(Call.objects.count) == 1
+        assert await wait_for_db(lambda: state_of("1001") == "READY", 10)
