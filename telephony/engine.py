@@ -163,7 +163,8 @@ class RecordWriter:
                     # Timeline rows alone wait a moment to ride with the call's next record: one transaction less.
                     self.substantial.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.substantial.wait(), TIMELINE_DELAY)
+                        async with asyncio.timeout(TIMELINE_DELAY):
+                            await self.substantial.wait()
                 batch = list(self.items)
                 try:
                     follow_ups = await self.engine.db.run(_apply_records, key=self.worker.key, actions=batch)
@@ -340,7 +341,8 @@ class Matcher:
         while True:
             # Agents freed elsewhere (the console, another process) are noticed by the poll.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.poked.wait(), timeout=0.5 if self.waiting else None)
+                async with asyncio.timeout(0.5 if self.waiting else None):
+                    await self.poked.wait()
             self.poked.clear()
             try:
                 await self._match()
@@ -742,7 +744,8 @@ class Engine:
         writers = [w.writer.flush() for w in self.workers.values()]
         if writers:
             try:
-                await asyncio.wait_for(asyncio.gather(*writers), flush_timeout)
+                async with asyncio.timeout(flush_timeout):
+                    await asyncio.gather(*writers)
             except TimeoutError:
                 logger.error("stopping with %d telephony writes not written", self.pending_writes)
         self.matcher.task.cancel()

@@ -61,7 +61,8 @@ async def _check_channel_layer() -> dict:
     try:
         channel = await layer.new_channel("health.")
         await layer.send(channel, {"type": "health.ping", "nonce": nonce})
-        message = await asyncio.wait_for(layer.receive(channel), CHANNEL_LAYER_TIMEOUT)
+        async with asyncio.timeout(CHANNEL_LAYER_TIMEOUT):
+            message = await layer.receive(channel)
     except Exception as error:
         logger.warning("health: channel layer round trip failed: %s", type(error).__name__)
         return {"ok": False, "backend": type(layer).__name__, "error": "unreachable"}

@@ -87,7 +87,8 @@ class LeaderLock:
         if self._connection is None or self._connection.closed:
             return False
         try:
-            await asyncio.wait_for(self._connection.execute("SELECT 1"), timeout=5)
+            async with asyncio.timeout(5):
+                await self._connection.execute("SELECT 1")
         except (psycopg.Error, TimeoutError):
             await self._drop()
             return False

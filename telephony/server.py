@@ -38,7 +38,8 @@ class TelephonyServer(Server):
 
 async def _wait_quietly(task: asyncio.Task) -> None:
     with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
-        await asyncio.wait_for(task, 10)
+        async with asyncio.timeout(10):
+            await task
 
 
 async def _run_telephony() -> None:

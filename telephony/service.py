@@ -68,7 +68,8 @@ class TelephonyService:
             self.role = TelephonyNode.Role.STOPPED
             self.connection_state = TelephonyNode.Connection.DISCONNECTED
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._report(), 3)
+                async with asyncio.timeout(3):
+                    await self._report()
             await self.lock.release()
             await self._db.close()
 

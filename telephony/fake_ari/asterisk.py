@@ -145,7 +145,8 @@ class FakeAsterisk:
             elif socket.transport is not None:
                 socket.transport.abort()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(s.closed.wait() for s in sockets)), 5)
+            async with asyncio.timeout(5):
+                await asyncio.gather(*(s.closed.wait() for s in sockets))
 
     async def restart(self) -> None:
         """Asterisk restarts: sockets closed, every channel, bridge and app subscription gone."""

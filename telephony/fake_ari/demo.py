@@ -105,7 +105,8 @@ class DemoTraffic:
             return
         self.stats.answered += 1
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(call.ended.wait(), self.rng.uniform(*self.talk_s))
+            async with asyncio.timeout(self.rng.uniform(*self.talk_s)):
+                await call.ended.wait()
         if call.ended.is_set():
             return
         channel = call.channel

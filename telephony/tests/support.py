@@ -52,8 +52,9 @@ async def running_telephony(config: AriConfig, *, timeout: float = 15.0):
         yield service
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        async with asyncio.timeout(30):  # a shutdown that hangs fails here, not at the suite's 300 s timeout
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, *, what: str = "") -> None:
