@@ -171,24 +171,28 @@ def call_end(
 @atomic
 def call_events_add(*, caller_channel_id: str, events: list[dict]) -> None:
     """Append to the call's timeline; an event already recorded (same key) is skipped."""
-    call_id = Call.objects.filter(caller_channel_id=caller_channel_id).values_list("pk", flat=True).first()
-    if call_id is None:
-        return
+    calls_events_add([(caller_channel_id, event) for event in events])
+
+
+@atomic
+def calls_events_add(events: list[tuple[str, dict]]) -> None:
+    """Timeline rows of many calls, (caller channel id, event) each, in one insert; known rows are skipped."""
+    keys = {key for key, _event in events}
+    call_ids = dict(Call.objects.filter(caller_channel_id__in=keys).values_list("caller_channel_id", "pk"))
     CallEvent.objects.bulk_create(
-        [
-            CallEvent(
-                call_id=call_id,
-                at=event["at"],
-                kind=event["kind"][:40],
-                channel_id=event.get("channel_id", "")[:150],
-                detail=event.get("detail") or {},
-                key=(event.get("key") or f"{event['kind']}:{event.get('channel_id', '')}:{event['at'].isoformat()}")[
-                    :300
-                ],
-            )
-            for event in events
-        ],
-        ignore_conflicts=True,
+        [_timeline_row(call_ids[key], event) for key, event in events if key in call_ids], ignore_conflicts=True
+    )
+
+
+def _timeline_row(call_id: int, event: dict) -> CallEvent:
+    channel_id = event.get("channel_id", "")
+    return CallEvent(
+        call_id=call_id,
+        at=event["at"],
+        kind=event["kind"][:40],
+        channel_id=channel_id[:150],
+        detail=event.get("detail") or {},
+        key=(event.get("key") or f"{event['kind']}:{channel_id}:{event['at'].isoformat()}")[:300],
     )
 
 

@@ -1,9 +1,9 @@
 """The telephony engine: hands each ARI event to its call, runs the routing core, carries out its decisions.
 
 Each call has a worker that handles its events one at a time, in order; different calls run concurrently. Commands
-to Asterisk are sent at once; records and agent state changes go to the call's own writer, which commits them in
-order in its own database thread, so a slow write never stalls the socket reader or another call. When the database
-is unreachable the writers hold their records in memory (bounded, counted) and retry until it returns.
+to Asterisk are sent at once; records and agent state changes go to the records writer (telephony.writer), which
+commits them in order in its own database thread, so a slow write never stalls the socket reader or another call.
+When the database is unreachable the writer holds the records in memory (bounded, counted) until it returns.
 """
 
 from __future__ import annotations
@@ -13,32 +13,22 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db import connections
 
-from calls import services as call_records
-from pbx.live_push import bind_event_loop
 from telephony import core, directory
 from telephony.ari import AriClient, AriError, AriUnreachable
+from telephony.database import Database, DatabaseUnavailable
+from telephony.writer import RecordWriter, WrapUpOver
 
 logger = logging.getLogger(__name__)
 
 
 # Events that never change a routing decision (variables, connected line, dialplan steps).
 NOISE_EVENTS = frozenset({"ChannelVarset", "ChannelConnectedLine", "ChannelDialplan", "ChannelCallerId"})
-
-
-# How long timeline rows may wait for the call's next record before they are written on their own.
-TIMELINE_DELAY = 0.5
-
-
-class DatabaseUnavailable(Exception):
-    pass
 
 
 def parse_ari_time(value: str | None) -> datetime:
@@ -53,53 +43,6 @@ def parse_ari_time(value: str | None) -> datetime:
     return datetime.now(UTC)
 
 
-def _bind_event_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Live-push messages sent on commit from these threads are handed to the server's own event loop."""
-    bind_event_loop(loop)
-
-
-def _run_db(fn, kwargs, opened: set):
-    connection = connections["default"]
-    if connection not in opened:
-        # Closed from the event loop's thread when the engine stops (see Database.shutdown).
-        connection.inc_thread_sharing()
-        opened.add(connection)
-    try:
-        return fn(**kwargs)
-    except (OperationalError, InterfaceError) as error:
-        # The connection is broken; drop it so the next job in this thread opens a fresh one.
-        connections["default"].close()
-        raise DatabaseUnavailable(str(error).strip().splitlines()[0] if str(error) else "database error") from error
-
-
-class Database:
-    """Runs ORM work in the engine's own threads, each keeping its connection between jobs."""
-
-    def __init__(self, threads: int):
-        self.threads = threads
-        self.executor: ThreadPoolExecutor | None = None
-        self.opened: set = set()
-
-    async def run(self, fn, **kwargs):
-        loop = asyncio.get_running_loop()
-        if self.executor is None:
-            self.executor = ThreadPoolExecutor(
-                max_workers=self.threads, thread_name_prefix="telephony-db", initializer=_bind_event_loop,
-                initargs=(loop,),
-            )  # fmt: skip
-        return await loop.run_in_executor(self.executor, partial(_run_db, fn, kwargs, self.opened))
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self._close)
-
-    def _close(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-        for connection in self.opened:
-            connection.close()
-        self.opened.clear()
-
-
 @dataclass
 class Stats:
     counters: Counter = field(default_factory=Counter)
@@ -112,162 +55,11 @@ class Stats:
             self.commit_latencies.append(seconds)
 
 
-# ----------------------------------------------------------------------------------------------------- the writer
-
-
-@dataclass
-class _Item:
-    action: object
-    received: float  # monotonic time of the event that caused it
-
-
-class RecordWriter:
-    """Commits one call's records in order; holds them while the database is away."""
-
-    def __init__(self, engine: Engine, worker: CallWorker):
-        self.engine, self.worker = engine, worker
-        self.items: list[_Item] = []
-        self.wakeup = asyncio.Event()
-        self.substantial = asyncio.Event()  # something other than timeline rows is waiting
-        self.idle = asyncio.Event()
-        self.idle.set()
-        self.task = asyncio.create_task(self._run(), name=f"writer {worker.key}")
-
-    def add(self, action, received: float) -> None:
-        if self.engine.pending_writes >= settings.TELEPHONY_PENDING_WRITES_LIMIT:
-            self.engine.stats.counters["writes_dropped"] += 1
-            logger.error(
-                "telephony write dropped: %d writes already held while the database is unreachable (call %s, %s)",
-                self.engine.pending_writes,
-                self.worker.key,
-                type(action).__name__,
-            )
-            return
-        self.engine.pending_writes += 1
-        self.items.append(_Item(action, received))
-        self.idle.clear()
-        if not isinstance(action, core.RecordEvent):
-            self.substantial.set()
-        self.wakeup.set()
-
-    async def flush(self) -> None:
-        await self.idle.wait()
-
-    async def _run(self) -> None:
-        delay = 0.1
-        while True:
-            await self.wakeup.wait()
-            self.wakeup.clear()
-            while self.items:
-                if not self.worker.done and all(isinstance(item.action, core.RecordEvent) for item in self.items):
-                    # Timeline rows alone wait a moment to ride with the call's next record: one transaction less.
-                    self.substantial.clear()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(TIMELINE_DELAY):
-                            await self.substantial.wait()
-                batch = list(self.items)
-                try:
-                    follow_ups = await self.engine.db.run(_apply_records, key=self.worker.key, actions=batch)
-                except DatabaseUnavailable as error:
-                    self.engine.database_lost(str(error))
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                except Exception:
-                    logger.exception("telephony records for call %s could not be written; skipped", self.worker.key)
-                    self.engine.stats.counters["writes_failed"] += 1
-                    follow_ups = []
-                delay = 0.1
-                self.engine.database_back()
-                del self.items[: len(batch)]
-                self.engine.pending_writes -= len(batch)
-                now = time.monotonic()
-                for item in batch:
-                    self.engine.stats.latency(now - item.received)
-                self.engine.after_commit(follow_ups)
-            self.idle.set()
-            if self.worker.done and not self.items:
-                return
-
-
-def _event_row(action: core.RecordEvent) -> dict:
-    return {"at": action.at, "kind": action.kind, "channel_id": action.channel_id, "detail": action.detail,
-            "key": action.key}  # fmt: skip
-
-
-def _apply_records(*, key: str, actions: list[_Item]) -> list:
-    """One transaction for everything a call decided since the last commit; returns what to do after commit."""
-    follow_ups: list = []
-    events: list[dict] = []
-    with transaction.atomic():
-        for item in actions:
-            action = item.action
-            match action:
-                case core.RecordStart():
-                    route = action.route
-                    call_records.call_start(
-                        caller_channel_id=key,
-                        dialed_number=action.exten,
-                        caller_number=action.caller_number,
-                        caller_name=action.caller_name,
-                        company_id=route.company_id,
-                        queue_id=route.queue_id,
-                        agent_id=route.agent_id,
-                        at=action.at,
-                        direction=action.direction,
-                    )
-                case core.RecordOffer():
-                    call_records.call_offer_start(
-                        caller_channel_id=key, agent_id=action.agent_id, channel_id=action.channel_id, at=action.at
-                    )
-                case core.RecordOfferEnd():
-                    call_records.call_offer_end(
-                        channel_id=action.channel_id, result=action.result, cause=action.cause, at=action.at
-                    )
-                case core.RecordAnswer():
-                    call_records.call_answer(
-                        caller_channel_id=key,
-                        agent_id=action.agent_id,
-                        channel_id=action.channel_id,
-                        bridge_id=action.bridge_id,
-                        at=action.at,
-                    )
-                case core.RecordEnd():
-                    if events:
-                        call_records.call_events_add(caller_channel_id=key, events=events)
-                        events = []
-                    call_records.call_end(
-                        caller_channel_id=key,
-                        disposition=action.disposition,
-                        hangup_by=action.hangup_by,
-                        cause=action.cause,
-                        cause_text=action.cause_text,
-                        at=action.at,
-                        reconciled=action.reconciled,
-                    )
-                case core.RecordEvent():
-                    events.append(_event_row(action))
-                case core.AgentState():
-                    changed = directory.agent_state_apply(
-                        agent_id=action.agent_id, to_state=action.to_state, only_from=action.only_from,
-                        note=action.note,
-                    )  # fmt: skip
-                    if changed and action.to_state in (core.READY,):
-                        follow_ups.append(("agent_free", action.agent_id))
-                case core.StartWrapUp():
-                    follow_ups.append(("wrapup", action.agent_id, action.seconds))
-                case core.EndpointUnreachable():
-                    directory.agent_endpoint_unreachable(agent_id=action.agent_id)
-        if events:
-            call_records.call_events_add(caller_channel_id=key, events=events)
-    return follow_ups
-
-
 # ----------------------------------------------------------------------------------------------------- the worker
 
 
 class CallWorker:
-    """One call: its session, its inbox of events (handled in order), its timers and its writer."""
+    """One call: its session, its inbox of events (handled in order) and its timers."""
 
     def __init__(self, engine: Engine, key: str, session: core.CallSession | None = None):
         self.engine, self.key = engine, key
@@ -275,7 +67,6 @@ class CallWorker:
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.done = False
-        self.writer = RecordWriter(engine, self)
         self.task = asyncio.create_task(self._run(), name=f"call {key}")
 
     def post(self, event, received: float | None = None) -> None:
@@ -292,8 +83,7 @@ class CallWorker:
                 logger.exception("call %s: could not handle %s", self.key, _describe(event))
         for handle in self.timers.values():
             handle.cancel()
-        self.writer.wakeup.set()
-        await self.writer.task
+        await self.engine.writer.flush()  # forgotten only once its records are in: a reconcile must find them
         self.engine.forget(self)
 
     def start_timer(self, name: str, seconds: float) -> None:
@@ -383,6 +173,7 @@ class Engine:
         # SQLite takes one writer at a time: more threads would only wait for its lock.
         sqlite = connections["default"].vendor == "sqlite"
         self.db = Database(1 if sqlite else (db_threads or settings.TELEPHONY_DB_THREADS))
+        self.writer = RecordWriter(self, self.db if sqlite else Database(1, name="telephony-writer"))
         self.workers: dict[str, CallWorker] = {}
         self.stats = Stats()
         self.pending_writes = 0
@@ -511,7 +302,7 @@ class Engine:
                         core.EndpointUnreachable():  # fmt: skip
                     if isinstance(action, core.EndpointUnreachable):
                         self._endpoint_states.clear()  # the next "online" from Asterisk must reach the database
-                    worker.writer.add(action, received)
+                    self.writer.add(worker.key, action, received)
                 case core.Originate():
                     await self._originate(worker, action)
                 case core.ClaimAgent():
@@ -559,7 +350,7 @@ class Engine:
 
     async def _originate(self, worker: CallWorker, action: core.Originate) -> None:
         # The leg's id is stored before the phone rings, so every event finds its call even after a restart.
-        await worker.writer.flush()
+        await self.writer.flush()
         caller_id = f'"{action.caller_name}" <{action.caller_number}>' if action.caller_number else ""
         try:
             await self.client.originate(
@@ -600,18 +391,12 @@ class Engine:
         if old is not None:
             old.cancel()
         loop = asyncio.get_running_loop()
-        self.wrapup_timers[agent_id] = loop.call_later(
-            max(0.0, seconds), lambda: self._spawn(self._wrapup_over(agent_id))
-        )
+        self.wrapup_timers[agent_id] = loop.call_later(max(0.0, seconds), lambda: self._wrapup_over(agent_id))
 
-    async def _wrapup_over(self, agent_id: int) -> None:
+    def _wrapup_over(self, agent_id: int) -> None:
         self.wrapup_timers.pop(agent_id, None)
-        try:
-            await self._with_db_retry(directory.wrapup_finish, agent_id=agent_id, attempts=20)
-        except DatabaseUnavailable:
-            logger.error("wrap-up of agent %s could not be ended: database unavailable", agent_id)
-            return
-        self.matcher.poke()
+        # Through the writer: after this agent's call records, held like them while the database is away.
+        self.writer.add("", WrapUpOver(agent_id), time.monotonic())
 
     # -- endpoints (phone registration)
 
@@ -741,19 +526,19 @@ class Engine:
 
     async def close(self, flush_timeout: float = 5.0) -> None:
         # Records already decided are written before the process goes (as long as the database answers).
-        writers = [w.writer.flush() for w in self.workers.values()]
-        if writers:
-            try:
-                async with asyncio.timeout(flush_timeout):
-                    await asyncio.gather(*writers)
-            except TimeoutError:
-                logger.error("stopping with %d telephony writes not written", self.pending_writes)
+        try:
+            async with asyncio.timeout(flush_timeout):
+                await self.writer.flush()
+        except TimeoutError:
+            logger.error("stopping with %d telephony writes not written", self.pending_writes)
         self.matcher.task.cancel()
         for handle in self.wrapup_timers.values():
             handle.cancel()
         for worker in list(self.workers.values()):
             worker.task.cancel()
-            worker.writer.task.cancel()
+        self.writer.task.cancel()
         for task in list(self._background):
             task.cancel()
         await self.db.close()
+        if self.writer.database is not self.db:
+            await self.writer.database.close()

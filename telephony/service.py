@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from telephony.ari import AriClient, AriConfig
 from telephony.connection import AriConnection
-from telephony.engine import Database, DatabaseUnavailable, Engine
+from telephony.database import Database, DatabaseUnavailable
+from telephony.engine import Engine
 from telephony.leader import LeaderLock
 from telephony.models import TelephonyNode
 
