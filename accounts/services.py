@@ -71,6 +71,17 @@ def _resolve_reason(*, agent: User, to_state: str, actor: Actor, pause_reason: P
     return pause_reason
 
 
+# The columns a state change reads: loading the whole row would decrypt the phone number and SIP secret every time.
+_STATE_FIELDS = ("role", "company", "is_active", "extension", "endpoint_online", "activity_state",
+                 "activity_changed_at", "pause_reason", "after_call_state", "after_call_reason")  # fmt: skip
+_STATES = frozenset(ActivityState.values)
+
+
+def _locked(agents) -> User | None:
+    """The first agent of the queryset, its row locked until the transaction ends."""
+    return agents.select_for_update().only(*_STATE_FIELDS).first()
+
+
 @transaction.atomic
 def activity_change(
     *,
@@ -86,9 +97,34 @@ def activity_change(
     `only_from` lets the telephony core say "only if the agent is still in one of these states", so a late event
     cannot undo a newer change; a mismatch is refused like any other disallowed move.
     """
-    if to_state not in ActivityState.values:
+    return activity_change_in_transaction(
+        agent_id=agent_id, to_state=to_state, actor=actor, pause_reason=pause_reason, note=note, only_from=only_from
+    )
+
+
+def activity_change_in_transaction(
+    *,
+    agent_id: int,
+    to_state: str,
+    actor: Actor,
+    pause_reason: PauseReason | None = None,
+    note: str = "",
+    only_from: tuple[str, ...] | None = None,
+) -> User:
+    """`activity_change` inside the caller's transaction (the telephony writer's batch): no savepoint of its own.
+
+    A refusal is raised before anything is written, so the caller may catch it and carry on with its transaction.
+    """
+    if to_state not in _STATES:
         raise ActivityChangeRefused(_("%(state)s is not an activity state.") % {"state": to_state})
-    agent = User.objects.select_for_update().get(pk=agent_id)
+    agent = _locked(User.objects.filter(pk=agent_id))
+    if agent is None:
+        raise User.DoesNotExist(f"no user {agent_id}")
+    return _change(agent, to_state=to_state, actor=actor, pause_reason=pause_reason, note=note, only_from=only_from)
+
+
+def _change(agent: User, *, to_state, actor: Actor, pause_reason=None, note="", only_from=None) -> User:
+    """The change itself, on a row this transaction has locked."""
     _check_actor(actor, agent)
     if agent.role != Role.AGENT:
         raise ActivityChangeRefused(_("Only agents have an activity state."))
@@ -109,27 +145,32 @@ def activity_change(
         return agent
 
     now = timezone.now()
-    ActivityChange.objects.create(
-        agent=agent,
-        company_id=agent.company_id,
-        from_state=from_state,
-        to_state=to_state,
-        pause_reason=reason,
-        source=actor.source,
-        actor=actor.user,
-        note=note[:200],
-        changed_at=now,
-        seconds_in_previous=max(0.0, (now - agent.activity_changed_at).total_seconds()),
+    ActivityChange.objects.bulk_create(
+        [
+            ActivityChange(
+                agent_id=agent.pk,
+                company_id=agent.company_id,
+                from_state=from_state,
+                to_state=to_state,
+                pause_reason=reason,
+                source=actor.source,
+                actor=actor.user,
+                note=note[:200],
+                changed_at=now,
+                seconds_in_previous=max(0.0, (now - agent.activity_changed_at).total_seconds()),
+            )
+        ]
     )
     agent.activity_state = to_state
     agent.activity_changed_at = now
     agent.pause_reason = reason
-    update_fields = ["activity_state", "activity_changed_at", "pause_reason"]
+    changes = {"activity_state": to_state, "activity_changed_at": now, "pause_reason": reason}
     if to_state == ActivityState.DISABLED or from_state == ActivityState.POST_PROCESSING:
         # The "after this call" choice is used up once wrap-up ends (or the agent is disabled).
         agent.after_call_state, agent.after_call_reason = "", None
-        update_fields += ["after_call_state", "after_call_reason"]
-    agent.save(update_fields=update_fields)
+        changes |= {"after_call_state": "", "after_call_reason": None}
+    # An UPDATE of these columns only: save() would run the user's whole save path for a state change.
+    User.objects.filter(pk=agent.pk).update(**changes)
     transaction.on_commit(lambda: publish_agent_state(agent_id=agent.pk, company_id=agent.company_id))
     return agent
 
@@ -140,15 +181,11 @@ def agent_claim(*, agent_id: int, note: str = "") -> User | None:
 
     Returns the claimed agent, or None when they cannot take a call now.
     """
-    agent = User.objects.select_for_update().filter(pk=agent_id).first()
+    agent = _locked(User.objects.filter(pk=agent_id))
     if agent is None or not agent.is_claimable:
         return None
-    return activity_change(
-        agent_id=agent_id,
-        to_state=ActivityState.CALLING,
-        actor=Actor.telephony(),
-        note=note,
-        only_from=(ActivityState.READY,),
+    return _change(
+        agent, to_state=ActivityState.CALLING, actor=Actor.telephony(), note=note, only_from=(ActivityState.READY,)
     )
 
 
@@ -171,15 +208,12 @@ def agent_claim_longest_idle(
         candidates = candidates.filter(pk__in=list(among_ids))
     if with_extension:
         candidates = candidates.exclude(extension=None)
-    agent = candidates.order_by("activity_changed_at", "pk").select_for_update(skip_locked=True).first()
+    agent = candidates.order_by("activity_changed_at", "pk").select_for_update(skip_locked=True).only(*_STATE_FIELDS)
+    agent = agent.first()
     if agent is None:
         return None
-    return activity_change(
-        agent_id=agent.pk,
-        to_state=ActivityState.CALLING,
-        actor=Actor.telephony(),
-        note=note,
-        only_from=(ActivityState.READY,),
+    return _change(
+        agent, to_state=ActivityState.CALLING, actor=Actor.telephony(), note=note, only_from=(ActivityState.READY,)
     )
 
 

@@ -16,7 +16,7 @@ from accounts.models import ActivityChange, Role, User
 from accounts.services import (
     ActivityChangeRefused,
     Actor,
-    activity_change,
+    activity_change_in_transaction,
     agent_claim,
     agent_claim_longest_idle,
 )
@@ -92,11 +92,17 @@ def claim_agent(*, agent_id: int, note: str) -> tuple[Claim | None, str]:
 
 
 def agent_state_apply(*, agent_id: int, to_state: str, only_from: tuple[str, ...], note: str) -> bool:
-    """The telephony core's state change; a change the agent's current state no longer allows is skipped."""
-    try:
-        activity_change(agent_id=agent_id, to_state=to_state, actor=Actor.telephony(), note=note, only_from=only_from)
-    except ActivityChangeRefused:
-        return False
+    """The telephony core's state change; a change the agent's current state no longer allows is skipped.
+
+    Inside the writer's batch this joins its transaction: a savepoint per change would cost two more round trips.
+    """
+    with transaction.atomic(savepoint=False):
+        try:
+            activity_change_in_transaction(
+                agent_id=agent_id, to_state=to_state, actor=Actor.telephony(), note=note, only_from=only_from
+            )
+        except ActivityChangeRefused:
+            return False  # refused before anything was written: the transaction goes on
     return True
 
 
@@ -105,6 +111,11 @@ def wrapup_finish(*, agent_id: int) -> bool:
 
     Either way the call's wrap-up time is recorded, for the average handle time.
     """
+    with transaction.atomic(savepoint=False):
+        return _wrapup_finish(agent_id)
+
+
+def _wrapup_finish(agent_id: int) -> bool:
     row = User.objects.filter(pk=agent_id).values_list(
         "activity_state", "after_call_state", "after_call_reason", "activity_changed_at"
     )[:1]
@@ -113,7 +124,7 @@ def wrapup_finish(*, agent_id: int) -> bool:
     state, after_call_state, after_call_reason_id, since = row[0]
     if state == ActivityState.POST_PROCESSING:
         try:
-            activity_change(
+            activity_change_in_transaction(
                 agent_id=agent_id,
                 to_state=after_call_state or ActivityState.READY,
                 actor=Actor.telephony(),
