@@ -33,23 +33,39 @@ def agent_endpoint(extension: str) -> str:
 
 def route_for_exten(exten: str) -> core.Route:
     """Where a dialed number goes: a queue, an agent's extension, or nowhere."""
-    queue = Queue.objects.filter(number=exten, is_active=True).select_related("company").first()
-    if queue is not None and queue.company.is_active:
-        return _queue_route(queue)
-    agent = (
-        User.objects.filter(extension=exten, is_active=True, role__in=[Role.AGENT, Role.MANAGER])
-        .select_related("company")
-        .first()
+    return routes_where(queue_numbers=[exten], extensions=[exten]).get(exten, core.Route(kind=core.RouteKind.UNKNOWN))
+
+
+def routes_all() -> dict[str, core.Route]:
+    """Every routable number at once (the engine's directory, refreshed every few seconds)."""
+    return routes_where(queue_numbers=None, extensions=None)
+
+
+def routes_where(*, queue_numbers: list[str] | None, extensions: list[str] | None) -> dict[str, core.Route]:
+    """Routes of these numbers (all when None); a queue number wins over an extension, as in route_for_exten."""
+    agents = User.objects.filter(
+        is_active=True, role__in=[Role.AGENT, Role.MANAGER], company__is_active=True, extension__isnull=False
     )
-    if agent is not None and agent.company is not None and agent.company.is_active:
-        return core.Route(
+    if extensions is not None:
+        agents = agents.filter(extension__in=extensions)
+    routes = {
+        extension: core.Route(
             kind=core.RouteKind.AGENT,
-            company_id=agent.company_id,
-            agent_id=agent.pk,
+            company_id=company_id,
+            agent_id=agent_id,
             ring_timeout=settings.DIRECT_RING_TIMEOUT,
-            wrapup_seconds=agent.company.wrapup_seconds,
+            wrapup_seconds=wrapup_seconds,
         )
-    return core.Route(kind=core.RouteKind.UNKNOWN)
+        for extension, agent_id, company_id, wrapup_seconds in agents.values_list(
+            "extension", "pk", "company_id", "company__wrapup_seconds"
+        )
+    }
+    queues = Queue.objects.filter(is_active=True, company__is_active=True)
+    if queue_numbers is not None:
+        queues = queues.filter(number__in=queue_numbers)
+    for queue in queues:
+        routes[queue.number] = _queue_route(queue)
+    return routes
 
 
 def _queue_route(queue: Queue) -> core.Route:

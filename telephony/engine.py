@@ -180,6 +180,9 @@ class Engine:
         self.matcher = Matcher(self)
         self.wrapup_timers: dict[int, asyncio.TimerHandle] = {}
         self._database_down_since: float | None = None
+        self._directory: dict[str, core.Route] = {}
+        self._directory_until = 0.0
+        self._directory_lock = asyncio.Lock()
         self._routes: dict[str, tuple[float, core.Route]] = {}
         self._endpoint_states: dict[str, str] = {}
         self._background: set[asyncio.Task] = set()
@@ -273,8 +276,20 @@ class Engine:
         )
 
     async def _route(self, exten: str):
-        """Where a number goes, remembered for a few seconds: every call to a busy queue asks the same question."""
+        """Where a number goes, from a directory of every number read again every few seconds.
+
+        A number the directory does not know yet (an extension given a moment ago) is looked up on its own.
+        """
         now = time.monotonic()
+        if self._directory_until <= now:
+            async with self._directory_lock:
+                if self._directory_until <= now:
+                    self._directory = await self._with_db_retry(directory.routes_all)
+                    self._directory_until = time.monotonic() + settings.TELEPHONY_ROUTE_CACHE_SECONDS
+                    self._routes.clear()
+        route = self._directory.get(exten)
+        if route is not None:
+            return route
         cached = self._routes.get(exten)
         if cached is not None and cached[0] > now:
             return cached[1]

@@ -252,3 +252,34 @@ async def test_callback_asked_for_while_no_leader_listened_is_placed_on_connect(
         await wait_for_db(lambda: Call.objects.get(pk=callback.pk).state == "CONNECTED", 15, what="placed on connect")
         await fake.endpoint_hangup("1001")
         assert await wait_for_db(lambda: Call.objects.filter(pk=callback.pk, disposition="ANSWERED").exists(), 10)
+
+
+def test_the_directory_routes_every_number_as_a_single_lookup_does():
+    from companies.services import company_create
+    from telephony import directory
+
+    company, agents, queue = make_call_center(extensions=["1001", "1002"], queue_number="5000")
+    closed = company_create(name="Closed Center")
+    closed_agent = User.objects.create(username="gone", role="AGENT", company=closed, extension="1003")
+    closed.is_active = False
+    closed.save()
+    User.objects.filter(extension="1002").update(is_active=False)
+    everything = directory.routes_all()
+    for number in ["1001", "1002", "1003", "5000", "9999"]:
+        single = directory.route_for_exten(exten=number)
+        assert everything.get(number, single) == single, number
+    assert everything["1001"].agent_id == agents[0].pk and everything["5000"].queue_id == queue.pk
+    assert "1002" not in everything and closed_agent.extension not in everything
+
+
+async def test_an_extension_given_after_the_directory_was_read_is_reached_at_once(fake, center):
+    fake.add_endpoint("1001", Phone.answer_after(ms=50))
+    fake.add_endpoint("1009", Phone.answer_after(ms=50))
+    async with running_telephony(config_for(fake)):
+        first = await fake.place_call(exten="1001", caller_number="0212345678")  # the directory is read now
+        await wait_for_db(lambda: state("1001") == "ON_CALL", what="first call answered")
+        await first.hangup()
+        await wait_for_db(lambda: User.objects.filter(extension="1002").update(extension="1009"))
+        second = await fake.place_call(exten="1009", caller_number="0212345679")
+        await wait_for_db(lambda: state("1009") == "ON_CALL", what="the new extension rings and answers")
+        await second.hangup()
