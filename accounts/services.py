@@ -6,6 +6,7 @@ locks the agent's row so two changes cannot interleave, writes the audit log and
 
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
@@ -111,7 +112,7 @@ def activity_change_in_transaction(
     note: str = "",
     only_from: tuple[str, ...] | None = None,
 ) -> User:
-    """`activity_change` inside the caller's transaction (the telephony writer's batch): no savepoint of its own.
+    """`activity_change` inside the caller's transaction: no savepoint of its own.
 
     A refusal is raised before anything is written, so the caller may catch it and carry on with its transaction.
     """
@@ -123,8 +124,73 @@ def activity_change_in_transaction(
     return _change(agent, to_state=to_state, actor=actor, pause_reason=pause_reason, note=note, only_from=only_from)
 
 
-def _change(agent: User, *, to_state, actor: Actor, pause_reason=None, note="", only_from=None) -> User:
-    """The change itself, on a row this transaction has locked."""
+@dataclass(frozen=True)
+class TelephonyChange:
+    """A state change the telephony core asks for; many are applied together (see telephony_changes_apply)."""
+
+    agent_id: int
+    to_state: str = ""  # empty with after_wrapup: wherever the agent chose to go "after this call" (READY if nothing)
+    only_from: tuple[str, ...] | None = None
+    note: str = ""
+    after_wrapup: bool = False
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    agent_id: int
+    from_state: str
+    to_state: str
+    seconds_in_previous: float
+
+
+def telephony_changes_apply(changes: list[TelephonyChange]) -> list[AppliedChange | None]:
+    """The telephony core's changes of different agents, in the caller's transaction, by activity_change's rules:
+    one lock for all their rows, one insert for the audit rows, one update per kind of change.
+
+    Returns, per change, what happened, or None where it was refused (the agent had moved on).
+    """
+    assert len({change.agent_id for change in changes}) == len(changes), "one change per agent at a time"
+    rows = User.objects.filter(pk__in=[change.agent_id for change in changes]).order_by("pk")
+    agents = {agent.pk: agent for agent in rows.select_for_update().only(*_STATE_FIELDS)}
+    now = timezone.now()
+    actor = Actor.telephony()
+    audit: list[ActivityChange] = []
+    updates: dict[tuple, list[int]] = {}
+    results: list[AppliedChange | None] = []
+    for change in changes:
+        agent = agents.get(change.agent_id)
+        if agent is None:
+            results.append(None)
+            continue
+        to_state, pause_reason = change.to_state, None
+        if change.after_wrapup:
+            to_state = agent.after_call_state or ActivityState.READY
+            if agent.after_call_reason_id:
+                pause_reason = PauseReason.objects.filter(pk=agent.after_call_reason_id).first()
+        try:
+            decided = _decide(
+                agent, to_state=to_state, actor=actor, pause_reason=pause_reason, only_from=change.only_from
+            )
+        except ActivityChangeRefused:
+            results.append(None)
+            continue
+        if decided is None:
+            results.append(AppliedChange(agent.pk, agent.activity_state, to_state, 0.0))
+            continue
+        row, fields = _audit_row(agent, decided, actor=actor, note=change.note, now=now)
+        audit.append(row)
+        updates.setdefault(tuple(fields.items()), []).append(agent.pk)
+        results.append(AppliedChange(agent.pk, row.from_state, row.to_state, row.seconds_in_previous))
+        transaction.on_commit(partial(publish_agent_state, agent_id=agent.pk, company_id=agent.company_id))
+    if audit:
+        ActivityChange.objects.bulk_create(audit)
+    for fields, agent_ids in updates.items():
+        User.objects.filter(pk__in=agent_ids).update(**dict(fields))
+    return results
+
+
+def _decide(agent: User, *, to_state, actor: Actor, pause_reason=None, only_from=None):
+    """Whether the move is allowed (ActivityChangeRefused if not) and with which pause reason; None: nothing to do."""
     _check_actor(actor, agent)
     if agent.role != Role.AGENT:
         raise ActivityChangeRefused(_("Only agents have an activity state."))
@@ -141,36 +207,44 @@ def _change(agent: User, *, to_state, actor: Actor, pause_reason=None, note="", 
     if from_state == to_state and not (
         to_state == ActivityState.AWAY and reason is not None and reason.pk != agent.pause_reason_id
     ):
-        # Nothing changes; a new reason for the same AWAY, though, is recorded like a change.
-        return agent
+        return None  # nothing changes; a new reason for the same AWAY, though, is recorded like a change
+    return to_state, reason
 
-    now = timezone.now()
-    ActivityChange.objects.bulk_create(
-        [
-            ActivityChange(
-                agent_id=agent.pk,
-                company_id=agent.company_id,
-                from_state=from_state,
-                to_state=to_state,
-                pause_reason=reason,
-                source=actor.source,
-                actor=actor.user,
-                note=note[:200],
-                changed_at=now,
-                seconds_in_previous=max(0.0, (now - agent.activity_changed_at).total_seconds()),
-            )
-        ]
+
+def _audit_row(agent: User, decided, *, actor: Actor, note: str, now) -> tuple[ActivityChange, dict]:
+    """The audit row of a decided change and the agent's columns it sets (the instance is updated too)."""
+    to_state, reason = decided
+    from_state = agent.activity_state
+    row = ActivityChange(
+        agent_id=agent.pk,
+        company_id=agent.company_id,
+        from_state=from_state,
+        to_state=to_state,
+        pause_reason=reason,
+        source=actor.source,
+        actor=actor.user,
+        note=note[:200],
+        changed_at=now,
+        seconds_in_previous=max(0.0, (now - agent.activity_changed_at).total_seconds()),
     )
-    agent.activity_state = to_state
-    agent.activity_changed_at = now
-    agent.pause_reason = reason
-    changes = {"activity_state": to_state, "activity_changed_at": now, "pause_reason": reason}
+    fields = {"activity_state": to_state, "activity_changed_at": now, "pause_reason": reason}
     if to_state == ActivityState.DISABLED or from_state == ActivityState.POST_PROCESSING:
         # The "after this call" choice is used up once wrap-up ends (or the agent is disabled).
-        agent.after_call_state, agent.after_call_reason = "", None
-        changes |= {"after_call_state": "", "after_call_reason": None}
+        fields |= {"after_call_state": "", "after_call_reason": None}
+    for name, value in fields.items():
+        setattr(agent, name, value)
+    return row, fields
+
+
+def _change(agent: User, *, to_state, actor: Actor, pause_reason=None, note="", only_from=None) -> User:
+    """One change, on a row this transaction has locked."""
+    decided = _decide(agent, to_state=to_state, actor=actor, pause_reason=pause_reason, only_from=only_from)
+    if decided is None:
+        return agent
+    row, fields = _audit_row(agent, decided, actor=actor, note=note, now=timezone.now())
+    ActivityChange.objects.bulk_create([row])
     # An UPDATE of these columns only: save() would run the user's whole save path for a state change.
-    User.objects.filter(pk=agent.pk).update(**changes)
+    User.objects.filter(pk=agent.pk).update(**fields)
     transaction.on_commit(lambda: publish_agent_state(agent_id=agent.pk, company_id=agent.company_id))
     return agent
 

@@ -5,6 +5,7 @@ the agent's leg before ringing it (`Offer.channel_id`, unique).
 """
 
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Subquery
@@ -43,27 +44,42 @@ def call_start(
     linkedid: str = "",
 ) -> Call:
     """The call's record, created once: a second start for the same caller channel changes nothing."""
-    call = Call(
-        caller_channel_id=caller_channel_id,
-        dialed_number=dialed_number[:40],
-        caller_number=caller_number,
-        caller_name=caller_name,
-        company_id=company_id,
-        queue_id=queue_id,
-        agent_id=agent_id,
-        enqueued_at=at,
-        direction=direction,
-        linkedid=linkedid,
-        state=CallState.WAITING if queue_id else CallState.RINGING,
+    start = {
+        "caller_channel_id": caller_channel_id, "dialed_number": dialed_number, "caller_number": caller_number,
+        "caller_name": caller_name, "company_id": company_id, "queue_id": queue_id, "agent_id": agent_id, "at": at,
+        "direction": direction, "linkedid": linkedid,
+    }  # fmt: skip
+    return calls_start([start])[0]
+
+
+@atomic
+def calls_start(starts: list[dict]) -> list[Call]:
+    """call_start for many calls (dicts of its arguments) in one INSERT … ON CONFLICT: idempotent without a read."""
+    calls = [
+        Call(
+            caller_channel_id=start["caller_channel_id"],
+            dialed_number=start["dialed_number"][:40],
+            caller_number=start["caller_number"],
+            caller_name=start["caller_name"],
+            company_id=start["company_id"],
+            queue_id=start["queue_id"],
+            agent_id=start["agent_id"],
+            enqueued_at=start["at"],
+            direction=start.get("direction", Direction.INBOUND),
+            linkedid=start.get("linkedid", ""),
+            state=CallState.WAITING if start["queue_id"] else CallState.RINGING,
+        )
+        for start in starts
+    ]
+    calls = Call.objects.bulk_create(
+        calls, update_conflicts=True, unique_fields=["caller_channel_id"], update_fields=["updated_at"]
     )
-    # One INSERT … ON CONFLICT: the hot path of every call, and idempotent without a read first.
-    [call] = Call.objects.bulk_create(
-        [call], update_conflicts=True, unique_fields=["caller_channel_id"], update_fields=["updated_at"]
-    )
-    if call.pk is None:
-        call = Call.objects.get(caller_channel_id=caller_channel_id)
-    _announce(call)
-    return call
+    if any(call.pk is None for call in calls):  # databases that do not return ids of conflicting rows
+        stored = Call.objects.in_bulk([call.caller_channel_id for call in calls], field_name="caller_channel_id")
+        calls = [stored[call.caller_channel_id] for call in calls]
+    for call in calls:
+        _announce(call)
+    return calls
 
 
 _CALL_FACTS = ("pk", "company_id", "agent_id", "queue_id", "state", "enqueued_at", "answered_at")
@@ -76,63 +92,99 @@ class _Facts:
         self.pk, self.company_id, self.agent_id, self.queue_id, self.state, self.enqueued_at, self.answered_at = row
 
 
-def _facts(caller_channel_id: str) -> _Facts | None:
-    rows = Call.objects.filter(caller_channel_id=caller_channel_id).values_list(*_CALL_FACTS)[:1]
-    return _Facts(rows[0]) if rows else None
+def _facts(caller_channel_ids) -> dict[str, _Facts]:
+    rows = Call.objects.filter(caller_channel_id__in=set(caller_channel_ids))
+    return {row[0]: _Facts(row[1:]) for row in rows.values_list("caller_channel_id", *_CALL_FACTS)}
 
 
 def _publish(facts: _Facts, *, agent_id: int | None = None) -> None:
     transaction.on_commit(
-        lambda: publish_call_changed(call_id=facts.pk, company_id=facts.company_id, agent_id=agent_id or facts.agent_id)
+        partial(
+            publish_call_changed, call_id=facts.pk, company_id=facts.company_id, agent_id=agent_id or facts.agent_id
+        )
     )
 
 
 @atomic
 def call_offer_start(*, caller_channel_id: str, agent_id: int, channel_id: str, at: datetime) -> None:
-    call = _facts(caller_channel_id)
-    if call is None:
-        return
-    created = Offer.objects.bulk_create(
-        [Offer(call_id=call.pk, company_id=call.company_id, agent_id=agent_id, channel_id=channel_id, offered_at=at)],
+    offers_start([{"caller_channel_id": caller_channel_id, "agent_id": agent_id, "channel_id": channel_id, "at": at}])
+
+
+@atomic
+def offers_start(offers: list[dict]) -> None:
+    """call_offer_start for many calls: the agent's leg is recorded and the call rings that agent."""
+    facts = _facts(offer["caller_channel_id"] for offer in offers)
+    offers = [offer for offer in offers if offer["caller_channel_id"] in facts]
+    Offer.objects.bulk_create(
+        [
+            Offer(
+                call_id=facts[offer["caller_channel_id"]].pk,
+                company_id=facts[offer["caller_channel_id"]].company_id,
+                agent_id=offer["agent_id"],
+                channel_id=offer["channel_id"],
+                offered_at=offer["at"],
+            )  # fmt: skip
+            for offer in offers
+        ],
         ignore_conflicts=True,
     )
-    if created and call.state != CallState.ENDED:
-        Call.objects.filter(pk=call.pk, answered_at__isnull=True).exclude(state=CallState.ENDED).update(
-            agent_id=agent_id, state=CallState.RINGING, updated_at=at
-        )
-        _publish(call, agent_id=agent_id)
+    for offer in offers:
+        call = facts[offer["caller_channel_id"]]
+        if call.state != CallState.ENDED and call.answered_at is None:
+            Call.objects.filter(pk=call.pk, answered_at__isnull=True).exclude(state=CallState.ENDED).update(
+                agent_id=offer["agent_id"], state=CallState.RINGING, updated_at=offer["at"]
+            )
+            _publish(call, agent_id=offer["agent_id"])
 
 
 @atomic
 def call_offer_end(*, channel_id: str, result: str, cause: int | None, at: datetime) -> None:
-    updated = Offer.objects.filter(channel_id=channel_id, result="").update(
-        result=result, hangup_cause=cause, ended_at=at
-    )
-    if not updated:
-        return
-    # A queue call goes back to waiting; the agent it rang is no longer "its" agent.
-    Call.objects.filter(offers__channel_id=channel_id, state=CallState.RINGING, queue__isnull=False).update(
-        state=CallState.WAITING, updated_at=at
-    )
+    offers_end([{"channel_id": channel_id, "result": result, "cause": cause, "at": at}])
+
+
+@atomic
+def offers_end(ends: list[dict]) -> None:
+    """call_offer_end for many offers; an offer that has its result already is left as it is."""
+    ended = [
+        end["channel_id"]
+        for end in ends
+        if Offer.objects.filter(channel_id=end["channel_id"], result="").update(
+            result=end["result"], hangup_cause=end["cause"], ended_at=end["at"]
+        )
+    ]
+    if ended:
+        # A queue call goes back to waiting; the agent it rang is no longer "its" agent.
+        Call.objects.filter(offers__channel_id__in=ended, state=CallState.RINGING, queue__isnull=False).update(
+            state=CallState.WAITING, updated_at=max(end["at"] for end in ends)
+        )
 
 
 @atomic
 def call_answer(*, caller_channel_id: str, agent_id: int, channel_id: str, bridge_id: str, at: datetime) -> None:
-    call = _facts(caller_channel_id)
-    if call is None or call.answered_at is not None or call.state == CallState.ENDED:
-        return
-    Call.objects.filter(pk=call.pk, answered_at__isnull=True).update(
-        answered_at=at,
-        agent_id=agent_id,
-        bridge_id=bridge_id,
-        state=CallState.CONNECTED,
-        wait_seconds=_seconds(call.enqueued_at, at),
-        updated_at=at,
-    )
-    Offer.objects.filter(channel_id=channel_id, answered_at__isnull=True).update(
-        answered_at=at, result=OfferResult.ANSWERED
-    )
-    _publish(call, agent_id=agent_id)
+    calls_answer([{"caller_channel_id": caller_channel_id, "agent_id": agent_id, "channel_id": channel_id,
+                   "bridge_id": bridge_id, "at": at}])  # fmt: skip
+
+
+@atomic
+def calls_answer(answers: list[dict]) -> None:
+    """call_answer for many calls: connected to the agent who answered (once; an ended call stays ended)."""
+    facts = _facts(answer["caller_channel_id"] for answer in answers)
+    for answer in answers:
+        call, at = facts.get(answer["caller_channel_id"]), answer["at"]
+        if call is None or call.answered_at is not None or call.state == CallState.ENDED:
+            continue
+        Call.objects.filter(pk=call.pk, answered_at__isnull=True).update(
+            answered_at=at,
+            agent_id=answer["agent_id"],
+            bridge_id=answer["bridge_id"],
+            state=CallState.CONNECTED,
+            wait_seconds=_seconds(call.enqueued_at, at),
+            updated_at=at,
+        )
+        Offer.objects.filter(channel_id=answer["channel_id"], answered_at__isnull=True).update(
+            answered_at=at, result=OfferResult.ANSWERED
+        )
+        _publish(call, agent_id=answer["agent_id"])
 
 
 @atomic
@@ -146,26 +198,35 @@ def call_end(
     at: datetime,
     reconciled: bool = False,
 ) -> None:
-    call = _facts(caller_channel_id)
-    if call is None or call.state == CallState.ENDED:
-        return
-    timing = (
-        {"talk_seconds": _seconds(call.answered_at, at)}
-        if call.answered_at is not None
-        else {"wait_seconds": _seconds(call.enqueued_at, at)}
-    )
-    Call.objects.filter(pk=call.pk).exclude(state=CallState.ENDED).update(
-        state=CallState.ENDED,
-        ended_at=at,
-        disposition=disposition,
-        hangup_by=hangup_by,
-        hangup_cause=cause,
-        hangup_cause_text=cause_text[:100],
-        reconciled=reconciled,
-        updated_at=at,
-        **timing,
-    )
-    _publish(call)
+    calls_end([{"caller_channel_id": caller_channel_id, "disposition": disposition, "hangup_by": hangup_by,
+                "cause": cause, "cause_text": cause_text, "at": at, "reconciled": reconciled}])  # fmt: skip
+
+
+@atomic
+def calls_end(ends: list[dict]) -> None:
+    """call_end for many calls: ended once, with its disposition and wait or talk time."""
+    facts = _facts(end["caller_channel_id"] for end in ends)
+    for end in ends:
+        call, at = facts.get(end["caller_channel_id"]), end["at"]
+        if call is None or call.state == CallState.ENDED:
+            continue
+        timing = (
+            {"talk_seconds": _seconds(call.answered_at, at)}
+            if call.answered_at is not None
+            else {"wait_seconds": _seconds(call.enqueued_at, at)}
+        )
+        Call.objects.filter(pk=call.pk).exclude(state=CallState.ENDED).update(
+            state=CallState.ENDED,
+            ended_at=at,
+            disposition=end["disposition"],
+            hangup_by=end["hangup_by"],
+            hangup_cause=end["cause"],
+            hangup_cause_text=end["cause_text"][:100],
+            reconciled=end.get("reconciled", False),
+            updated_at=at,
+            **timing,
+        )
+        _publish(call)
 
 
 @atomic

@@ -16,14 +16,16 @@ from accounts.models import ActivityChange, Role, User
 from accounts.services import (
     ActivityChangeRefused,
     Actor,
+    AppliedChange,
+    TelephonyChange,
     activity_change_in_transaction,
     agent_claim,
     agent_claim_longest_idle,
+    telephony_changes_apply,
 )
 from accounts.states import ActivityState
 from calls import services as call_records
 from calls.models import Call, CallState, Offer, Queue
-from companies.models import PauseReason
 from telephony import core
 
 
@@ -122,38 +124,24 @@ def agent_state_apply(*, agent_id: int, to_state: str, only_from: tuple[str, ...
     return True
 
 
-def wrapup_finish(*, agent_id: int) -> bool:
-    """End the agent's wrap-up (unless they ended it already): READY, or what they chose for after this call.
+def agent_changes_apply(*, changes: list[TelephonyChange]) -> list[AppliedChange | None]:
+    """State changes of different agents at once (a wave of the records writer), in its transaction.
 
-    Either way the call's wrap-up time is recorded, for the average handle time.
+    A change with after_wrapup ends the agent's wrap-up (unless they ended it already): READY, or what they chose for
+    after this call; either way the call's wrap-up time is recorded, for the average handle time.
     """
     with transaction.atomic(savepoint=False):
-        return _wrapup_finish(agent_id)
+        results = telephony_changes_apply(changes)
+        for change, result in zip(changes, results, strict=True):
+            if change.after_wrapup:
+                _wrapup_record(change.agent_id, result)
+    return results
 
 
-def _wrapup_finish(agent_id: int) -> bool:
-    row = User.objects.filter(pk=agent_id).values_list(
-        "activity_state", "after_call_state", "after_call_reason", "activity_changed_at"
-    )[:1]
-    if not row:
-        return False
-    state, after_call_state, after_call_reason_id, since = row[0]
-    if state == ActivityState.POST_PROCESSING:
-        try:
-            activity_change_in_transaction(
-                agent_id=agent_id,
-                to_state=after_call_state or ActivityState.READY,
-                actor=Actor.telephony(),
-                pause_reason=PauseReason.objects.get(pk=after_call_reason_id) if after_call_reason_id else None,
-                note="wrap-up time over",
-                only_from=(ActivityState.POST_PROCESSING,),
-            )
-        except ActivityChangeRefused:
-            pass
-        else:
-            seconds = (timezone.now() - since).total_seconds()
-            call_records.call_wrapup_record(agent_id=agent_id, seconds=max(0.0, seconds))
-            return True
+def _wrapup_record(agent_id: int, ended: AppliedChange | None) -> None:
+    if ended is not None and ended.from_state == ActivityState.POST_PROCESSING:
+        call_records.call_wrapup_record(agent_id=agent_id, seconds=ended.seconds_in_previous)
+        return
     # The agent ended wrap-up by hand: its length is in the audit log.
     last = (
         ActivityChange.objects.filter(agent_id=agent_id, from_state=ActivityState.POST_PROCESSING)
@@ -162,7 +150,6 @@ def _wrapup_finish(agent_id: int) -> bool:
     )
     if last:
         call_records.call_wrapup_record(agent_id=agent_id, seconds=last[0])
-    return False
 
 
 def endpoint_state_set(*, resource: str, online: bool) -> int:

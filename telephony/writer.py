@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
+from accounts.services import TelephonyChange
 from calls import services as call_records
 from telephony import core, directory
 from telephony.database import Database, DatabaseUnavailable
@@ -123,12 +124,16 @@ class RecordWriter:
 
 
 def apply_batch(*, items: list[_Item]) -> list:
-    """One transaction for the batch; returns what to do after the commit (wrap-up timers, freed agents)."""
+    """One transaction for the batch; returns what to do after the commit (wrap-up timers, freed agents).
+
+    The batch is cut into waves in which each call, and each agent, appears at most once: within a wave the records
+    touch different rows, so each kind is written for all calls at once; the waves keep every call's own order.
+    """
     follow_ups: list = []
     timeline: list[tuple[str, dict]] = []
     with transaction.atomic():
-        for item in items:
-            _apply(item.key, item.action, follow_ups, timeline)
+        for wave in _waves(items, follow_ups, timeline):
+            _apply_wave(wave, follow_ups)
         if timeline:
             call_records.calls_events_add(timeline)
     return follow_ups
@@ -143,72 +148,122 @@ def apply_call_by_call(*, items: list[_Item], engine) -> list:
     for key, call_items in by_call.items():
         try:
             follow_ups += apply_batch(items=call_items)
-        except DatabaseUnavailable:
-            raise
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the whole batch is held and retried
         except Exception:
             logger.exception("telephony records for call %s could not be written; skipped", key)
             engine.stats.counters["writes_failed"] += 1
     return follow_ups
 
 
-def _apply(key: str, action, follow_ups: list, timeline: list) -> None:
-    match action:
-        case core.RecordStart():
-            route = action.route
-            call_records.call_start(
-                caller_channel_id=key,
-                dialed_number=action.exten,
-                caller_number=action.caller_number,
-                caller_name=action.caller_name,
-                company_id=route.company_id,
-                queue_id=route.queue_id,
-                agent_id=route.agent_id,
-                at=action.at,
-                direction=action.direction,
-            )
-        case core.RecordOffer():
-            call_records.call_offer_start(
-                caller_channel_id=key, agent_id=action.agent_id, channel_id=action.channel_id, at=action.at
-            )
-        case core.RecordOfferEnd():
-            call_records.call_offer_end(
-                channel_id=action.channel_id, result=action.result, cause=action.cause, at=action.at
-            )
-        case core.RecordAnswer():
-            call_records.call_answer(
-                caller_channel_id=key,
-                agent_id=action.agent_id,
-                channel_id=action.channel_id,
-                bridge_id=action.bridge_id,
-                at=action.at,
-            )
-        case core.RecordEnd():
-            call_records.call_end(
-                caller_channel_id=key,
-                disposition=action.disposition,
-                hangup_by=action.hangup_by,
-                cause=action.cause,
-                cause_text=action.cause_text,
-                at=action.at,
-                reconciled=action.reconciled,
-            )
-        case core.RecordEvent():
-            timeline.append((key, _event_row(action)))
-        case core.AgentState():
-            changed = directory.agent_state_apply(
-                agent_id=action.agent_id, to_state=action.to_state, only_from=action.only_from, note=action.note
-            )
-            if changed and action.to_state == core.READY:
-                follow_ups.append(("agent_free", action.agent_id))
-        case core.StartWrapUp():
+def _waves(items: list[_Item], follow_ups: list, timeline: list) -> list[list[_Item]]:
+    """Waves of records, at most one per call and per agent each; timeline rows and wrap-up timers need no wave.
+
+    Each record goes to the wave after the one holding its call's (or its agent's) previous record, so a call's
+    records keep their order while records of different calls share waves.
+    """
+    waves: list[list[_Item]] = []
+    last_wave: dict = {}  # call key or ("agent", id) -> index of the wave with its latest record
+    for item in items:
+        action = item.action
+        if isinstance(action, core.RecordEvent):
+            timeline.append((item.key, _event_row(action)))
+            continue
+        if isinstance(action, core.StartWrapUp):
             follow_ups.append(("wrapup", action.agent_id, action.seconds))
-        case core.EndpointUnreachable():
-            directory.agent_endpoint_unreachable(agent_id=action.agent_id)
-        case WrapUpOver():
-            directory.wrapup_finish(agent_id=action.agent_id)
-            follow_ups.append(("agent_free", action.agent_id))  # ended now or by hand earlier: look for a call
-        case _:
-            raise TypeError(f"not a record: {action!r}")
+            continue
+        marks = [item.key] if item.key else []
+        if isinstance(action, core.AgentState | WrapUpOver | core.EndpointUnreachable):
+            marks.append(("agent", action.agent_id))
+        index = max((last_wave[mark] + 1 for mark in marks if mark in last_wave), default=0)
+        if index == len(waves):
+            waves.append([])
+        waves[index].append(item)
+        for mark in marks:
+            last_wave[mark] = index
+    return waves
+
+
+def _apply_wave(wave: list[_Item], follow_ups: list) -> None:
+    kinds: dict[type, list[_Item]] = {}
+    for item in wave:
+        kinds.setdefault(type(item.action), []).append(item)
+    if starts := kinds.pop(core.RecordStart, None):
+        call_records.calls_start([_start(item.key, item.action) for item in starts])
+    if offers := kinds.pop(core.RecordOffer, None):
+        call_records.offers_start(
+            [
+                {
+                    "caller_channel_id": item.key,
+                    "agent_id": item.action.agent_id,
+                    "channel_id": item.action.channel_id,
+                    "at": item.action.at,
+                }
+                for item in offers
+            ]  # fmt: skip
+        )
+    if offer_ends := kinds.pop(core.RecordOfferEnd, None):
+        call_records.offers_end(
+            [
+                {
+                    "channel_id": item.action.channel_id,
+                    "result": item.action.result,
+                    "cause": item.action.cause,
+                    "at": item.action.at,
+                }
+                for item in offer_ends
+            ]  # fmt: skip
+        )
+    if answers := kinds.pop(core.RecordAnswer, None):
+        call_records.calls_answer(
+            [
+                {
+                    "caller_channel_id": item.key,
+                    "agent_id": item.action.agent_id,
+                    "channel_id": item.action.channel_id,
+                    "bridge_id": item.action.bridge_id,
+                    "at": item.action.at,
+                }
+                for item in answers
+            ]  # fmt: skip
+        )
+    if ends := kinds.pop(core.RecordEnd, None):
+        call_records.calls_end([_end(item.key, item.action) for item in ends])
+    changes = kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])
+    if changes:
+        _apply_agent_changes([item.action for item in changes], follow_ups)
+    for item in kinds.pop(core.EndpointUnreachable, []):
+        directory.agent_endpoint_unreachable(agent_id=item.action.agent_id)
+    if kinds:
+        raise TypeError(f"not records: {list(kinds)}")
+
+
+def _apply_agent_changes(actions: list, follow_ups: list) -> None:
+    changes = [
+        TelephonyChange(agent_id=action.agent_id, only_from=(core.POST_PROCESSING,), note="wrap-up time over",
+                        after_wrapup=True)
+        if isinstance(action, WrapUpOver)
+        else TelephonyChange(agent_id=action.agent_id, to_state=action.to_state, only_from=action.only_from,
+                             note=action.note)
+        for action in actions
+    ]  # fmt: skip
+    for action, result in zip(actions, directory.agent_changes_apply(changes=changes), strict=True):
+        # After a wrap-up (ended now or by hand before) or a change to READY, the agent may take a waiting call.
+        if isinstance(action, WrapUpOver) or (result is not None and result.to_state == core.READY):
+            follow_ups.append(("agent_free", action.agent_id))
+
+
+def _start(key: str, action: core.RecordStart) -> dict:
+    route = action.route
+    return {"caller_channel_id": key, "dialed_number": action.exten, "caller_number": action.caller_number,
+            "caller_name": action.caller_name, "company_id": route.company_id, "queue_id": route.queue_id,
+            "agent_id": route.agent_id, "at": action.at, "direction": action.direction}  # fmt: skip
+
+
+def _end(key: str, action: core.RecordEnd) -> dict:
+    return {"caller_channel_id": key, "disposition": action.disposition, "hangup_by": action.hangup_by,
+            "cause": action.cause, "cause_text": action.cause_text, "at": action.at,
+            "reconciled": action.reconciled}  # fmt: skip
 
 
 def _event_row(action: core.RecordEvent) -> dict:

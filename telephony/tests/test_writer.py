@@ -1,0 +1,197 @@
+"""The records writer's batches: many calls' records in one transaction, written kind by kind in waves, must leave
+the database exactly as writing them one at a time would. Real PostgreSQL, no event loop needed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from accounts.models import ActivityChange, User
+from accounts.services import TelephonyChange, telephony_changes_apply
+from calls.models import Call, CallEvent, Offer
+from companies.models import PauseReason
+from telephony import core
+from telephony.tests.support import make_call_center
+from telephony.writer import WrapUpOver, _Item, _waves, apply_batch
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def answered_call(key: str, agent: User, start: float) -> list[_Item]:
+    """A direct call to the agent, answered and hung up by the caller, as the core records it."""
+    route = core.Route(kind=core.RouteKind.AGENT, company_id=agent.company_id, agent_id=agent.pk)
+    leg = f"{key}-leg"
+    actions = [
+        core.RecordStart(exten=agent.extension, caller_number="01012345678", caller_name="", route=route, at=at(start)),
+        core.RecordOffer(agent_id=agent.pk, channel_id=leg, at=at(start)),
+        core.RecordEvent(kind="ringing", channel_id=leg, at=at(start + 1)),
+        core.RecordAnswer(agent_id=agent.pk, channel_id=leg, bridge_id=f"br-{key}", at=at(start + 2)),
+        core.AgentState(agent_id=agent.pk, to_state=core.ON_CALL, only_from=(core.CALLING,)),
+        core.RecordEnd(
+            disposition="ANSWERED", hangup_by="CALLER", cause=16, cause_text="Normal Clearing", at=at(start + 30)
+        ),  # fmt: skip
+        core.RecordOfferEnd(channel_id=leg, result="ANSWERED", cause=16, at=at(start + 30)),
+        core.AgentState(agent_id=agent.pk, to_state=core.POST_PROCESSING, only_from=(core.ON_CALL,)),
+        core.StartWrapUp(agent_id=agent.pk, seconds=5),
+    ]
+    return [_Item(key, action, 0.0) for action in actions]
+
+
+def queue_call_missed_then_answered(key: str, queue_id: int, first: User, second: User) -> list[_Item]:
+    route = core.Route(kind=core.RouteKind.QUEUE, company_id=first.company_id, queue_id=queue_id)
+    actions = [
+        core.RecordStart(exten="5000", caller_number="0212345678", caller_name="", route=route, at=at(0)),
+        core.RecordOffer(agent_id=first.pk, channel_id=f"{key}-1", at=at(1)),
+        core.RecordOfferEnd(channel_id=f"{key}-1", result="NO_ANSWER", cause=19, at=at(16)),
+        core.AgentState(agent_id=first.pk, to_state=core.AWAY, only_from=(core.CALLING,), note="missed"),
+        core.RecordOffer(agent_id=second.pk, channel_id=f"{key}-2", at=at(17)),
+        core.RecordAnswer(agent_id=second.pk, channel_id=f"{key}-2", bridge_id=f"br-{key}", at=at(20)),
+        core.AgentState(agent_id=second.pk, to_state=core.ON_CALL, only_from=(core.CALLING,)),
+    ]
+    return [_Item(key, action, 0.0) for action in actions]
+
+
+def interleave(*calls: list[_Item]) -> list[_Item]:
+    """Round-robin, as records of concurrent calls arrive."""
+    merged, longest = [], max(len(call) for call in calls)
+    for index in range(longest):
+        merged += [call[index] for call in calls if index < len(call)]
+    return merged
+
+
+def claimed(*agents: User) -> None:
+    User.objects.filter(pk__in=[agent.pk for agent in agents]).update(activity_state=core.CALLING)
+
+
+def snapshot() -> dict:
+    """Everything the writes decide, without ids and clocks of the run."""
+    calls = Call.objects.order_by("caller_channel_id").values_list(
+        "caller_channel_id", "state", "disposition", "agent__username", "answered_at", "ended_at", "wait_seconds",
+        "talk_seconds", "bridge_id",
+    )  # fmt: skip
+    offers = Offer.objects.order_by("channel_id").values_list("channel_id", "agent__username", "result", "answered_at")
+    agents = User.objects.order_by("username").values_list("username", "activity_state", "pause_reason__code")
+    audit = ActivityChange.objects.order_by("agent__username", "id").values_list(
+        "agent__username", "from_state", "to_state", "source"
+    )
+    events = CallEvent.objects.order_by("call__caller_channel_id", "at").values_list("call__caller_channel_id", "kind")
+    return {name: list(rows) for name, rows in
+            {"calls": calls, "offers": offers, "agents": agents, "audit": audit, "events": events}.items()}  # fmt: skip
+
+
+def write_one_by_one(items: list[_Item]) -> list:
+    follow_ups = []
+    for item in items:
+        follow_ups += apply_batch(items=[item])
+    return follow_ups
+
+
+@pytest.mark.parametrize("write", [apply_batch, write_one_by_one], ids=["one batch", "one at a time"])
+def test_a_batch_of_interleaved_calls_writes_what_one_record_at_a_time_writes(write):
+    _company, agents, queue = make_call_center(extensions=["1001", "1002", "1003", "1004"], queue_number="5000")
+    a, b, c, d = agents
+    claimed(a, b, c, d)
+    items = interleave(
+        answered_call("call-a", a, start=0),
+        answered_call("call-b", b, start=3),
+        queue_call_missed_then_answered("call-q", queue.pk, c, d),
+    )
+    follow_ups = write(items=items) if write is apply_batch else write(items)
+    state = snapshot()
+
+    assert [(key, st, disp, who) for key, st, disp, who, *_ in state["calls"]] == [
+        ("call-a", "ENDED", "ANSWERED", "agent1001"),
+        ("call-b", "ENDED", "ANSWERED", "agent1002"),
+        ("call-q", "CONNECTED", "", "agent1004"),
+    ]
+    assert state["calls"][0][6:8] == (2.0, 28.0), "wait and talk seconds of call a"
+    assert [(channel, who, result) for channel, who, result, _ in state["offers"]] == [
+        ("call-a-leg", "agent1001", "ANSWERED"),
+        ("call-b-leg", "agent1002", "ANSWERED"),
+        ("call-q-1", "agent1003", "NO_ANSWER"),
+        ("call-q-2", "agent1004", "ANSWERED"),
+    ]
+    assert state["agents"] == [
+        ("agent1001", "POST_PROCESSING", None),
+        ("agent1002", "POST_PROCESSING", None),
+        ("agent1003", "AWAY", "MISSED_OFFER"),
+        ("agent1004", "ON_CALL", None),
+    ]
+    assert [(who, to) for who, _from, to, _src in state["audit"]] == [
+        ("agent1001", "ON_CALL"), ("agent1001", "POST_PROCESSING"), ("agent1002", "ON_CALL"),
+        ("agent1002", "POST_PROCESSING"), ("agent1003", "AWAY"), ("agent1004", "ON_CALL"),
+    ]  # fmt: skip
+    assert state["events"] == [("call-a", "ringing"), ("call-b", "ringing")]
+    assert sorted(f for f in follow_ups if f[0] == "wrapup") == [("wrapup", a.pk, 5), ("wrapup", b.pk, 5)]
+
+
+def test_the_same_batch_written_twice_changes_nothing_the_second_time():
+    """After a commit whose answer was lost the writer retries the batch: every write is idempotent."""
+    _company, agents, _queue = make_call_center(extensions=["1001", "1002"])
+    claimed(*agents)
+    items = interleave(answered_call("call-a", agents[0], start=0), answered_call("call-b", agents[1], start=1))
+    apply_batch(items=items)
+    first = snapshot()
+    apply_batch(items=items)
+    assert snapshot() == first
+
+
+def test_waves_hold_each_call_and_each_agent_once_and_keep_each_calls_order():
+    _company, agents, queue = make_call_center(extensions=["1001", "1002", "1003"], queue_number="5000")
+    items = interleave(answered_call("call-a", agents[0], start=0),
+                       queue_call_missed_then_answered("call-q", queue.pk, agents[1], agents[2]))  # fmt: skip
+    items.append(_Item("", WrapUpOver(agents[0].pk), 0.0))
+    follow_ups, timeline = [], []
+    waves = list(_waves(items, follow_ups, timeline))
+    for wave in waves:
+        keys = [item.key for item in wave if item.key]
+        agent_ids = [item.action.agent_id for item in wave
+                     if isinstance(item.action, core.AgentState | WrapUpOver)]  # fmt: skip
+        assert len(keys) == len(set(keys)) and len(agent_ids) == len(set(agent_ids))
+    flattened = [item for wave in waves for item in wave]
+    for key in ("call-a", "call-q"):
+        expected = [
+            i.action for i in items if i.key == key and not isinstance(i.action, core.RecordEvent | core.StartWrapUp)
+        ]
+        assert [i.action for i in flattened if i.key == key] == expected
+    assert len(timeline) == 1 and follow_ups == [("wrapup", agents[0].pk, 5)]
+
+
+def test_wrap_up_ends_in_the_batch_where_the_agent_chose_to_go_and_is_recorded_on_the_call():
+    company, agents, _queue = make_call_center(extensions=["1001", "1002"])
+    claimed(*agents)
+    apply_batch(items=answered_call("call-a", agents[0], start=0) + answered_call("call-b", agents[1], start=0))
+    lunch = PauseReason.objects.get(company=company, code="LUNCH")
+    User.objects.filter(pk=agents[1].pk).update(after_call_state="AWAY", after_call_reason=lunch)
+    follow_ups = apply_batch(items=[_Item("", WrapUpOver(agents[0].pk), 0.0), _Item("", WrapUpOver(agents[1].pk), 0.0)])
+
+    states = dict(User.objects.values_list("username", "activity_state"))
+    assert states == {"agent1001": "READY", "agent1002": "AWAY"}
+    second = User.objects.get(pk=agents[1].pk)
+    assert (second.pause_reason_id, second.after_call_state, second.after_call_reason_id) == (lunch.pk, "", None)
+    assert Call.objects.filter(wrapup_seconds__isnull=False).count() == 2
+    assert sorted(follow_ups) == sorted([("agent_free", agents[0].pk), ("agent_free", agents[1].pk)])
+
+
+def test_changes_applied_together_follow_the_rules_of_one_change_each():
+    _company, agents, _queue = make_call_center(extensions=["1001", "1002", "1003"])
+    User.objects.filter(pk=agents[0].pk).update(activity_state="CALLING")
+    User.objects.filter(pk=agents[1].pk).update(activity_state="TRAINING")  # moved on by hand: the core's change loses
+    results = telephony_changes_apply([
+        TelephonyChange(agent_id=agents[0].pk, to_state="ON_CALL", only_from=("CALLING",)),
+        TelephonyChange(agent_id=agents[1].pk, to_state="ON_CALL", only_from=("CALLING",)),
+        TelephonyChange(agent_id=agents[2].pk, to_state="READY", only_from=("READY",)),  # already there: no change
+    ])  # fmt: skip
+    assert results[0] is not None and (results[0].from_state, results[0].to_state) == ("CALLING", "ON_CALL")
+    assert results[1] is None
+    assert results[2] is not None and results[2].from_state == results[2].to_state == "READY"
+    assert list(User.objects.order_by("username").values_list("activity_state", flat=True)) == [
+        "ON_CALL", "TRAINING", "READY"]  # fmt: skip
+    assert list(ActivityChange.objects.values_list("agent_id", "to_state")) == [(agents[0].pk, "ON_CALL")]
