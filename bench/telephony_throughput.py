@@ -125,7 +125,7 @@ async def bench(args) -> None:
           f"{'setup p50':>10} {'setup p99':>10} {'CPU/call':>10}")  # fmt: skip
     for rate in args.rates:
         engine.stats.commit_latencies.clear()
-        events_before = engine.stats.counters["events"]
+        events_before = engine.stats.counters["events_received"]
         cpu_before = time.process_time()
         t0 = time.monotonic()
         command_queue.put((rate, args.seconds))
@@ -133,7 +133,7 @@ async def bench(args) -> None:
         await engine.idle(30)
         elapsed = time.monotonic() - t0
         cpu_ms_per_call = 1000 * (time.process_time() - cpu_before) / max(1, result["placed"])
-        events = engine.stats.counters["events"] - events_before
+        events = engine.stats.counters["events_received"] - events_before
         latencies = engine.stats.commit_latencies
         print(
             f"{rate:>7} {result['placed']:>7} {result['answered'] / result['elapsed']:>9.1f} "

@@ -514,6 +514,10 @@ def _timer(s: CallSession, e: TimerFired) -> list[Action]:
     return []
 
 
+# The ARI event types _ari_event reads; the connection skips every other type unparsed.
+EVENTS_READ = frozenset({"StasisStart", "StasisEnd", "ChannelStateChange", "ChannelHangupRequest", "ChannelDestroyed"})
+
+
 def _ari_event(s: CallSession, event: dict, at: datetime) -> list[Action]:
     kind = event.get("type", "")
     channel = event.get("channel") or event.get("peer") or {}
