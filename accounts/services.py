@@ -133,6 +133,7 @@ class TelephonyChange:
     only_from: tuple[str, ...] | None = None
     note: str = ""
     after_wrapup: bool = False
+    claim: bool = False  # READY → CALLING for a call: only an active agent whose phone is registered
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class AppliedChange:
     from_state: str
     to_state: str
     seconds_in_previous: float
+    extension: str | None = None
 
 
 def telephony_changes_apply(changes: list[TelephonyChange]) -> list[AppliedChange | None]:
@@ -162,6 +164,9 @@ def telephony_changes_apply(changes: list[TelephonyChange]) -> list[AppliedChang
         if agent is None:
             results.append(None)
             continue
+        if change.claim and not agent.is_claimable:
+            results.append(None)
+            continue
         to_state, pause_reason = change.to_state, None
         if change.after_wrapup:
             to_state = agent.after_call_state or ActivityState.READY
@@ -175,12 +180,12 @@ def telephony_changes_apply(changes: list[TelephonyChange]) -> list[AppliedChang
             results.append(None)
             continue
         if decided is None:
-            results.append(AppliedChange(agent.pk, agent.activity_state, to_state, 0.0))
+            results.append(AppliedChange(agent.pk, agent.activity_state, to_state, 0.0, agent.extension))
             continue
         row, fields = _audit_row(agent, decided, actor=actor, note=change.note, now=now)
         audit.append(row)
         updates.setdefault(tuple(fields.items()), []).append(agent.pk)
-        results.append(AppliedChange(agent.pk, row.from_state, row.to_state, row.seconds_in_previous))
+        results.append(AppliedChange(agent.pk, row.from_state, row.to_state, row.seconds_in_previous, agent.extension))
         transaction.on_commit(partial(publish_agent_state, agent_id=agent.pk, company_id=agent.company_id))
     if audit:
         ActivityChange.objects.bulk_create(audit)

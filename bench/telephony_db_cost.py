@@ -55,7 +55,7 @@ def measure(args, agents) -> None:
         extension, agent_id = agents[n % len(agents)]
         now = datetime.now(UTC)
         route = directory.route_for_exten(exten=extension)
-        claim, _reason = directory.claim_agent(agent_id=agent_id, note=f"call {key}")
+        [(claim, _reason)] = directory.claim_agents(claims=[(agent_id, f"call {key}")])
         assert claim is not None, "the agent should be READY"
         leg = f"{key}-agent"
         actions = [

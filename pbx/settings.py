@@ -222,7 +222,7 @@ CUSTOMER_ENDPOINT_TEMPLATE = env.str("CUSTOMER_ENDPOINT_TEMPLATE", default="PJSI
 DIRECT_RING_TIMEOUT = env.int("DIRECT_RING_TIMEOUT", default=20)
 # Writes held in memory while the database is unreachable; past this they are counted and logged as lost.
 TELEPHONY_PENDING_WRITES_LIMIT = env.int("TELEPHONY_PENDING_WRITES_LIMIT", default=100_000)
-TELEPHONY_DB_THREADS = env.int("TELEPHONY_DB_THREADS", default=8)
+TELEPHONY_DB_THREADS = env.int("TELEPHONY_DB_THREADS", default=4)
 # How long a dialed number's route (queue settings, agent) is remembered before it is read again.
 TELEPHONY_ROUTE_CACHE_SECONDS = env.float("TELEPHONY_ROUTE_CACHE_SECONDS", default=5.0)
 # Off in tests and management commands; `manage.py runserver` and the production entry point start it.

@@ -19,7 +19,6 @@ from accounts.services import (
     AppliedChange,
     TelephonyChange,
     activity_change_in_transaction,
-    agent_claim,
     agent_claim_longest_idle,
     telephony_changes_apply,
 )
@@ -99,14 +98,35 @@ def claim_for_queue(*, queue_id: int, note: str) -> Claim | None:
     return Claim(agent.pk, agent_endpoint(agent.extension)) if agent else None
 
 
-def claim_agent(*, agent_id: int, note: str) -> tuple[Claim | None, str]:
-    """A direct call's agent, now CALLING; or (None, "busy" | "offline")."""
-    agent = agent_claim(agent_id=agent_id, note=note)
-    if agent is not None:
-        return Claim(agent.pk, agent_endpoint(agent.extension)), ""
-    agent = User.objects.filter(pk=agent_id).first()
-    offline = agent is not None and agent.activity_state == ActivityState.READY and not agent.endpoint_online
-    return None, "offline" if offline else "busy"
+def claim_agents(*, claims: list[tuple[int, str]]) -> list[tuple[Claim | None, str]]:
+    """Direct calls' agents, now CALLING, in one transaction: per claim (claim, "") or (None, "busy" | "offline").
+
+    Each agent once per call of this function (DirectClaims holds a second claim for the next batch)."""
+    with transaction.atomic():
+        results = telephony_changes_apply(
+            [
+                TelephonyChange(
+                    agent_id=agent_id,
+                    to_state=ActivityState.CALLING,
+                    only_from=(ActivityState.READY,),
+                    note=note,
+                    claim=True,
+                )
+                for agent_id, note in claims
+            ]  # fmt: skip
+        )
+    refused = [agent_id for (agent_id, _note), result in zip(claims, results, strict=True) if result is None]
+    offline = set(
+        User.objects.filter(pk__in=refused, activity_state=ActivityState.READY, endpoint_online=False).values_list(
+            "pk", flat=True
+        )
+    )
+    return [
+        (Claim(agent_id, agent_endpoint(result.extension)), "")
+        if result is not None
+        else (None, "offline" if agent_id in offline else "busy")
+        for (agent_id, _note), result in zip(claims, results, strict=True)
+    ]
 
 
 def agent_state_apply(*, agent_id: int, to_state: str, only_from: tuple[str, ...], note: str) -> bool:

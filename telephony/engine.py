@@ -163,6 +163,50 @@ class Matcher:
             worker.post(core.AgentClaimed(claim.agent_id, claim.endpoint, datetime.now(UTC)))
 
 
+# ------------------------------------------------------------------------------------------------------ the claims
+
+
+class DirectClaims:
+    """Claims of the agents that direct calls ring, several per transaction: while one batch is in the database the
+    next gathers. An agent asked for twice waits for the next batch, where the first claim has made them busy."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.waiting: list[tuple[int, str, asyncio.Future]] = []
+        self.wakeup = asyncio.Event()
+        self.task = asyncio.create_task(self._run(), name="direct claims")
+
+    async def claim(self, agent_id: int, note: str) -> tuple[directory.Claim | None, str]:
+        """(claim, "") or (None, "busy" | "offline"); raises DatabaseUnavailable."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((agent_id, note, future))
+        self.wakeup.set()
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            while self.waiting:
+                batch, later, agents = [], [], set()
+                for claim in self.waiting:
+                    (later if claim[0] in agents else batch).append(claim)
+                    agents.add(claim[0])
+                self.waiting = later
+                try:
+                    results = await self.engine.db.run(
+                        directory.claim_agents, claims=[(agent_id, note) for agent_id, note, _f in batch]
+                    )
+                except Exception as error:
+                    for _agent_id, _note, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for (_agent_id, _note, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+
+
 # ------------------------------------------------------------------------------------------------------ the engine
 
 
@@ -178,6 +222,7 @@ class Engine:
         self.stats = Stats()
         self.pending_writes = 0
         self.matcher = Matcher(self)
+        self.claims = DirectClaims(self)
         self.wrapup_timers: dict[int, asyncio.TimerHandle] = {}
         self._database_down_since: float | None = None
         self._directory: dict[str, core.Route] = {}
@@ -381,12 +426,16 @@ class Engine:
             worker.post(core.OriginateFailed(action.channel_id, 0, str(error), datetime.now(UTC)))
 
     async def _claim_direct(self, worker: CallWorker, action: core.ClaimAgent) -> None:
-        try:
-            claim, reason = await self._with_db_retry(
-                directory.claim_agent, agent_id=action.agent_id, note=f"call {worker.key}"
-            )
-        except DatabaseUnavailable:
-            claim, reason = None, "offline"
+        claim, reason = None, "offline"  # if the database stays away: nobody can be claimed
+        delay = 0.1
+        for _attempt in range(6):
+            try:
+                claim, reason = await self.claims.claim(action.agent_id, f"call {worker.key}")
+                break
+            except DatabaseUnavailable as error:
+                self.database_lost(str(error))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
         if claim is None:
             worker.post(core.AgentUnavailable(action.agent_id, reason, datetime.now(UTC)))
         else:
@@ -547,6 +596,7 @@ class Engine:
         except TimeoutError:
             logger.error("stopping with %d telephony writes not written", self.pending_writes)
         self.matcher.task.cancel()
+        self.claims.task.cancel()
         for handle in self.wrapup_timers.values():
             handle.cancel()
         for worker in list(self.workers.values()):

@@ -102,3 +102,23 @@ def test_many_concurrent_changes_of_one_agent_chain_in_the_log(agent_a):
         assert entry.from_state == state, [(e.from_state, e.to_state) for e in entries]
         state = entry.to_state
     assert User.objects.get(pk=agent_a.pk).activity_state == state
+
+
+def test_batched_telephony_claims_racing_a_single_claim_take_the_agent_once(agent_a, company_a, make_user):
+    """The telephony engine claims direct calls' agents several per transaction; a rival claim still loses cleanly."""
+    from telephony.directory import claim_agents
+
+    other = make_user(company=company_a, extension="1199")
+    for _ in range(10):
+        User.objects.filter(pk__in=[agent_a.pk, other.pk]).update(activity_state="READY")
+        batched, single = run_together(
+            [
+                lambda: claim_agents(claims=[(agent_a.pk, "call x"), (other.pk, "call y")]),
+                lambda: agent_claim(agent_id=agent_a.pk),
+            ]  # fmt: skip
+        )
+        (claim_a, reason_a), (claim_other, _reason) = batched
+        assert claim_other is not None and claim_other.endpoint.endswith("1199"), "the uncontested agent is claimed"
+        assert (claim_a is not None) != bool(single), (batched, single)
+        assert claim_a is not None or reason_a == "busy"
+    assert ActivityChange.objects.filter(to_state="CALLING").count() == 20
