@@ -42,6 +42,11 @@ def routes_all() -> dict[str, core.Route]:
     return routes_where(queue_numbers=None, extensions=None)
 
 
+def directory_read() -> tuple[dict[str, core.Route], frozenset[str]]:
+    """The engine's directory: every routable number, and every extension any user has (phones to follow)."""
+    return routes_all(), frozenset(agents_with_extensions())
+
+
 def routes_where(*, queue_numbers: list[str] | None, extensions: list[str] | None) -> dict[str, core.Route]:
     """Routes of these numbers (all when None); a queue number wins over an extension, as in route_for_exten."""
     agents = User.objects.filter(

@@ -226,6 +226,7 @@ class Engine:
         self.wrapup_timers: dict[int, asyncio.TimerHandle] = {}
         self._database_down_since: float | None = None
         self._directory: dict[str, core.Route] = {}
+        self._extensions: frozenset[str] = frozenset()  # of every user, active or not: whose phones to follow
         self._directory_until = 0.0
         self._directory_lock = asyncio.Lock()
         self._routes: dict[str, tuple[float, core.Route]] = {}
@@ -246,7 +247,7 @@ class Engine:
             self.stats.counters["events_ignored"] += 1
             return
         if kind == "EndpointStateChange":
-            self._spawn(self._endpoint_changed(event))
+            self._endpoint_changed(event)
             return
         key = self._call_key(event)
         if key is None:
@@ -329,7 +330,7 @@ class Engine:
         if self._directory_until <= now:
             async with self._directory_lock:
                 if self._directory_until <= now:
-                    self._directory = await self._with_db_retry(directory.routes_all)
+                    self._directory, self._extensions = await self._with_db_retry(directory.directory_read)
                     self._directory_until = time.monotonic() + settings.TELEPHONY_ROUTE_CACHE_SECONDS
                     self._routes.clear()
         route = self._directory.get(exten)
@@ -464,7 +465,7 @@ class Engine:
 
     # -- endpoints (phone registration)
 
-    async def _endpoint_changed(self, event: dict) -> None:
+    def _endpoint_changed(self, event: dict) -> None:
         endpoint = event.get("endpoint") or {}
         resource, state = endpoint.get("resource"), endpoint.get("state")
         if not isinstance(resource, str) or state not in ("online", "offline", "unknown"):
@@ -473,11 +474,18 @@ class Engine:
         if self._endpoint_states.get(resource) == state:
             return  # Asterisk repeats the state on every channel change of a subscribed endpoint
         self._endpoint_states[resource] = state
+        if self._extensions and resource not in self._extensions:
+            # A caller's or trunk's endpoint: no agent to mark. (An extension given in the last few seconds is not
+            # in the directory yet; if its phone is away, the first failed ring marks it.)
+            return
+        self._spawn(self._endpoint_state_save(resource, online=state == "online"))
+
+    async def _endpoint_state_save(self, resource: str, *, online: bool) -> None:
         try:
-            await self._with_db_retry(directory.endpoint_state_set, resource=resource, online=state == "online")
+            await self._with_db_retry(directory.endpoint_state_set, resource=resource, online=online)
         except DatabaseUnavailable:
             return
-        if state == "online":
+        if online:
             self.matcher.poke()
 
     # -- (re)connect: settle every call with what Asterisk has now

@@ -283,3 +283,16 @@ async def test_an_extension_given_after_the_directory_was_read_is_reached_at_onc
         second = await fake.place_call(exten="1009", caller_number="0212345679")
         await wait_for_db(lambda: state("1009") == "ON_CALL", what="the new extension rings and answers")
         await second.hangup()
+
+
+async def test_phones_of_inactive_agents_are_followed_and_callers_endpoints_ignored(fake, center):
+    fake.add_endpoint("1001", Phone.answer_after(ms=50))
+    fake.add_endpoint("1002", Phone.answer_after(ms=50))
+    await wait_for_db(lambda: User.objects.filter(extension="1002").update(is_active=False))
+    async with running_telephony(config_for(fake)) as service:
+        call = await fake.place_call(exten="1001", caller_number="0212345678")  # the directory is read now
+        await wait_for_db(lambda: state("1001") == "ON_CALL", what="answered")
+        await call.hangup()
+        fake.set_registered("1002", False)
+        assert await wait_for_db(lambda: not User.objects.get(extension="1002").endpoint_online, what="followed")
+        assert service.engine._endpoint_states.get("0212345678") is not None, "the caller's endpoint was seen"
