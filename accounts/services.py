@@ -83,26 +83,6 @@ def _locked(agents) -> User | None:
     return agents.select_for_update().only(*_STATE_FIELDS).first()
 
 
-@transaction.atomic
-def activity_change(
-    *,
-    agent_id: int,
-    to_state: str,
-    actor: Actor,
-    pause_reason: PauseReason | None = None,
-    note: str = "",
-    only_from: tuple[str, ...] | None = None,
-) -> User:
-    """Move an agent to `to_state`, or raise ActivityChangeRefused.
-
-    `only_from` lets the telephony core say "only if the agent is still in one of these states", so a late event
-    cannot undo a newer change; a mismatch is refused like any other disallowed move.
-    """
-    return activity_change_in_transaction(
-        agent_id=agent_id, to_state=to_state, actor=actor, pause_reason=pause_reason, note=note, only_from=only_from
-    )
-
-
 def activity_change_in_transaction(
     *,
     agent_id: int,
@@ -112,9 +92,11 @@ def activity_change_in_transaction(
     note: str = "",
     only_from: tuple[str, ...] | None = None,
 ) -> User:
-    """`activity_change` inside the caller's transaction: no savepoint of its own.
+    """Move an agent to `to_state`, or raise ActivityChangeRefused; inside the caller's transaction.
 
-    A refusal is raised before anything is written, so the caller may catch it and carry on with its transaction.
+    `only_from` lets the telephony core say "only if the agent is still in one of these states", so a late event
+    cannot undo a newer change; a mismatch is refused like any other disallowed move. A refusal is raised before
+    anything is written, so the caller may catch it and carry on with its transaction.
     """
     if to_state not in _STATES:
         raise ActivityChangeRefused(_("%(state)s is not an activity state.") % {"state": to_state})
@@ -122,6 +104,10 @@ def activity_change_in_transaction(
     if agent is None:
         raise User.DoesNotExist(f"no user {agent_id}")
     return _change(agent, to_state=to_state, actor=actor, pause_reason=pause_reason, note=note, only_from=only_from)
+
+
+# The same, in a transaction of its own: the console's and the API's way to change a state.
+activity_change = transaction.atomic(activity_change_in_transaction)
 
 
 @dataclass(frozen=True)

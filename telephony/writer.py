@@ -184,51 +184,25 @@ def _waves(items: list[_Item], follow_ups: list, timeline: list) -> list[list[_I
     return waves
 
 
+# Each kind of call record and the calls service that writes a wave's worth of them; the record's fields are the
+# service's keys, plus the call's caller channel id.
+_CALL_RECORD_WRITERS = (
+    (core.RecordOffer, call_records.offers_start),
+    (core.RecordOfferEnd, call_records.offers_end),
+    (core.RecordAnswer, call_records.calls_answer),
+    (core.RecordEnd, call_records.calls_end),
+)
+
+
 def _apply_wave(wave: list[_Item], follow_ups: list) -> None:
     kinds: dict[type, list[_Item]] = {}
     for item in wave:
         kinds.setdefault(type(item.action), []).append(item)
     if starts := kinds.pop(core.RecordStart, None):
         call_records.calls_start([_start(item.key, item.action) for item in starts])
-    if offers := kinds.pop(core.RecordOffer, None):
-        call_records.offers_start(
-            [
-                {
-                    "caller_channel_id": item.key,
-                    "agent_id": item.action.agent_id,
-                    "channel_id": item.action.channel_id,
-                    "at": item.action.at,
-                }
-                for item in offers
-            ]  # fmt: skip
-        )
-    if offer_ends := kinds.pop(core.RecordOfferEnd, None):
-        call_records.offers_end(
-            [
-                {
-                    "channel_id": item.action.channel_id,
-                    "result": item.action.result,
-                    "cause": item.action.cause,
-                    "at": item.action.at,
-                }
-                for item in offer_ends
-            ]  # fmt: skip
-        )
-    if answers := kinds.pop(core.RecordAnswer, None):
-        call_records.calls_answer(
-            [
-                {
-                    "caller_channel_id": item.key,
-                    "agent_id": item.action.agent_id,
-                    "channel_id": item.action.channel_id,
-                    "bridge_id": item.action.bridge_id,
-                    "at": item.action.at,
-                }
-                for item in answers
-            ]  # fmt: skip
-        )
-    if ends := kinds.pop(core.RecordEnd, None):
-        call_records.calls_end([_end(item.key, item.action) for item in ends])
+    for kind, write in _CALL_RECORD_WRITERS:
+        if records := kinds.pop(kind, None):
+            write([{"caller_channel_id": item.key, **vars(item.action)} for item in records])
     changes = kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])
     if changes:
         _apply_agent_changes([item.action for item in changes], follow_ups)
@@ -258,12 +232,6 @@ def _start(key: str, action: core.RecordStart) -> dict:
     return {"caller_channel_id": key, "dialed_number": action.exten, "caller_number": action.caller_number,
             "caller_name": action.caller_name, "company_id": route.company_id, "queue_id": route.queue_id,
             "agent_id": route.agent_id, "at": action.at, "direction": action.direction}  # fmt: skip
-
-
-def _end(key: str, action: core.RecordEnd) -> dict:
-    return {"caller_channel_id": key, "disposition": action.disposition, "hangup_by": action.hangup_by,
-            "cause": action.cause, "cause_text": action.cause_text, "at": action.at,
-            "reconciled": action.reconciled}  # fmt: skip
 
 
 def _event_row(action: core.RecordEvent) -> dict:
