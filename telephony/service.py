@@ -12,6 +12,8 @@ import logging
 import os
 import socket
 import sys
+import time
+from datetime import timedelta
 
 from channels.layers import get_channel_layer
 from django.utils import timezone
@@ -27,9 +29,14 @@ logger = logging.getLogger(__name__)
 
 COMMANDS_GROUP = "telephony"
 GIL_SWITCH_SECONDS = 0.001
+NODE_RETENTION = timedelta(days=1)
+PRUNE_EVERY_SECONDS = 3600
 
 
-def _node_save(*, name: str, role: str, connection: str, ari_url: str, counters: dict) -> None:
+def _node_save(*, name: str, role: str, connection: str, ari_url: str, counters: dict, prune: bool = False) -> None:
+    if prune:
+        # Processes that stopped reporting a day ago are gone (restarts, scaled-down pods): keep the status readable.
+        TelephonyNode.objects.filter(heartbeat_at__lt=timezone.now() - NODE_RETENTION).delete()
     TelephonyNode.objects.update_or_create(
         name=name,
         defaults={
@@ -54,6 +61,7 @@ class TelephonyService:
         self.connection: AriConnection | None = None
         self.is_leader = asyncio.Event()
         self._db = Database(1)
+        self._pruned_at = 0.0
 
     async def run(self) -> None:
         # The event loop shares the GIL with the engine's database threads; with Python's default 5 ms switch
@@ -132,12 +140,16 @@ class TelephonyService:
         if self.engine:
             counters["calls_in_progress"] = len(self.engine.workers)
             counters["pending_writes"] = self.engine.pending_writes
+        prune = self.role == TelephonyNode.Role.LEADER and time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS
         with contextlib.suppress(DatabaseUnavailable):
             await self._db.run(
                 _node_save,
+                prune=prune,
                 name=self.name,
                 role=self.role,
                 connection=self.connection_state,
                 ari_url=self.config.base_url,
                 counters=counters,
             )
+            if prune:
+                self._pruned_at = time.monotonic()

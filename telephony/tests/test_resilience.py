@@ -259,3 +259,24 @@ async def test_another_client_taking_the_app_does_not_start_a_reconnect_storm(fa
         assert service.connection.state == "DISCONNECTED"  # waiting, not fighting back
         assert not intruder.closed
         await intruder.close()
+
+
+async def test_the_leader_forgets_processes_that_stopped_reporting_a_day_ago(fake):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from telephony.models import TelephonyNode
+
+    def old_and_recent_nodes():
+        TelephonyNode.objects.create(name="gone:1", heartbeat_at=timezone.now() - timedelta(days=2))
+        TelephonyNode.objects.create(name="recent:2", heartbeat_at=timezone.now() - timedelta(hours=2))
+        return True
+
+    await wait_for_db(old_and_recent_nodes)
+    async with running_telephony(config_for(fake)):
+        names = await wait_for_db(
+            lambda: (n := set(TelephonyNode.objects.values_list("name", flat=True))) and "gone:1" not in n and n,
+            what="the old row pruned",
+        )
+    assert "recent:2" in names and len(names) == 2, names
