@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ActivityChange, AuthEvent, User
+from accounts.services import roster_changed
 from pbx.encryption import blind_index
 
 
@@ -51,7 +52,9 @@ class UserAdmin(DjangoUserAdmin):
         # An agent given an extension here needs a SIP secret for their phone, as user_create gives one.
         if obj.extension and not obj.sip_secret:
             obj.sip_secret = secrets.token_urlsafe(18)
+        previous_company_id = User.objects.filter(pk=obj.pk).values_list("company_id", flat=True).first()
         super().save_model(request, obj, form, change)
+        roster_changed(obj, previous_company_id=previous_company_id)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

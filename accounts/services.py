@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.live import publish_agent_state
+from accounts.live import publish_agent_state, publish_roster_change
 from accounts.models import ActivityChange, Role, User
 from accounts.states import AFTER_CALL_STATES, ActivityState, ChangeSource, is_allowed
 from companies.models import PauseReason
@@ -327,7 +327,15 @@ def user_create(
     user.full_clean(exclude=["password"])
     with transaction.atomic():
         user.save()
+        roster_changed(user, previous_company_id=None)
     return user
+
+
+def roster_changed(user: User, *, previous_company_id: int | None) -> None:
+    """Once committed, the wallboards of the user's previous and current company show them (or stop showing them)."""
+    transaction.on_commit(
+        partial(publish_roster_change, agent_id=user.pk, company_ids=(previous_company_id, user.company_id))
+    )
 
 
 @transaction.atomic

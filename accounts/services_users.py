@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from accounts.models import Role, User
-from accounts.services import ActivityChangeRefused, Actor, activity_change
+from accounts.services import ActivityChangeRefused, Actor, activity_change, roster_changed
 from accounts.states import ActivityState
 
 _EDITABLE = {"first_name", "last_name", "email", "phone", "extension", "role", "company"}
@@ -11,12 +11,14 @@ _EDITABLE = {"first_name", "last_name", "email", "phone", "extension", "role", "
 
 @transaction.atomic
 def user_update(*, user: User, **fields) -> User:
+    previous_company_id = User.objects.filter(pk=user.pk).values_list("company_id", flat=True).first()
     for name, value in fields.items():
         if name not in _EDITABLE:
             raise TypeError(f"user_update cannot change {name}")
         setattr(user, name, value)
     user.full_clean(exclude=["password"])
     user.save()
+    roster_changed(user, previous_company_id=previous_company_id)
     return user
 
 
@@ -34,6 +36,7 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
         user.refresh_from_db()
     user.is_active = active
     user.save(update_fields=["is_active"])
+    roster_changed(user, previous_company_id=user.company_id)
     return user
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.security import auth_event_record, client_ip, login_failed, login_is_rate_limited
-from accounts.services import Actor, activity_change, user_create, user_set_password
+from accounts.services import Actor, activity_change, roster_changed, user_create, user_set_password
 from accounts.states import ActivityState
 from api.errors import ApiError, Conflict
 from api.models import ApiToken
@@ -281,6 +281,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
+        roster_changed(user, previous_company_id=user.company_id)
     tokens_revoke_all(user_id=user.pk)
     if user.role == Role.AGENT and user.activity_state in (
         ActivityState.READY,
@@ -305,6 +306,7 @@ def user_reactivate(*, actor: User, user: User) -> User:
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
+        roster_changed(user, previous_company_id=user.company_id)
         if user.role == Role.AGENT and user.activity_state == ActivityState.DISABLED:
             user = activity_change(
                 agent_id=user.pk,
@@ -323,6 +325,7 @@ def user_update(*, actor: User, user: User, changes: dict) -> User:
     """Applies the given changes (only the keys present); role and company moves follow the creation rules."""
     _check_may_edit(actor=actor, user=user)
     user = User.objects.select_for_update().get(pk=user.pk)
+    previous_company_id = user.company_id
     role = changes.get("role", user.role)
     if "role" in changes and role != user.role:
         if user.pk == actor.pk:
@@ -351,6 +354,7 @@ def user_update(*, actor: User, user: User, changes: dict) -> User:
             user.save()
     except IntegrityError:
         raise Conflict(_("A user with this username or extension already exists.")) from None
+    roster_changed(user, previous_company_id=previous_company_id)
     if "password" in changes:
         try:
             user_set_password(user=user, password=changes["password"])

@@ -87,6 +87,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     company: Company | None = None
     reasons: list = []
     groups_joined: tuple[str, ...] = ()
+    agents_shown: frozenset[int] = frozenset()  # the wallboard's rows, to tell a new or departed agent
 
     async def connect(self):
         user = self.scope.get("user")
@@ -175,20 +176,24 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if shared_key is not None:
             shared_key = (*shared_key, self.page, self.company.pk if self.company else None, self.language)
         try:
-            html = await _shared_render(shared_key, lambda: self._render(names))
+            html, agents = await _shared_render(shared_key, lambda: self._render(names))
         except Exception:
             logger.exception("could not render console panels %s for user %s", names, self.user and self.user.pk)
             return
+        if agents is not None:
+            self.agents_shown = agents
         await self.send(text_data=html)
 
     @database_sync_to_async
-    def _render(self, names) -> str:
+    def _render(self, names) -> tuple[str, frozenset[int] | None]:
+        """The panels' HTML, and for a wallboard's agents panel the agents it shows."""
         with translation.override(self.language), timezone.override(zone_of(self.company)):
             if self.page == "agent":
                 context = panels.agent_context(self.user, reasons=self.reasons)
-                return panels.render_panels(panels.AGENT_TEMPLATE, names, context)
+                return panels.render_panels(panels.AGENT_TEMPLATE, names, context), None
             context = panels.wallboard_context(self.company, viewer=self.user, reasons=self.reasons, parts=names)
-            return panels.render_panels(panels.WALLBOARD_TEMPLATE, names, context)
+            agents = frozenset(agent.pk for agent in context["agents"]) if "agents" in context else None
+            return panels.render_panels(panels.WALLBOARD_TEMPLATE, names, context), agents
 
     async def _send_agent_row(self, agent_id, event_id=None):
         if not isinstance(agent_id, int):
@@ -199,7 +204,11 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("could not render agent row %s for user %s", agent_id, self.user and self.user.pk)
             return
-        if html:
+        if bool(html) != (agent_id in self.agents_shown):
+            # A new agent has no row to swap, a departed one a row to drop: the whole list is drawn again.
+            shared = ("wallboard-agents", event_id) if event_id else None
+            await self._send_panels(("wallboard-agents",), shared_key=shared)
+        elif html:
             await self.send(text_data=html)
 
     @database_sync_to_async

@@ -91,7 +91,12 @@ def wallboard_context(
 
 
 def agent_row_context(agent_id: int, *, company_id: int, viewer: User, reasons: list[PauseReason]) -> dict | None:
-    agent = User.objects.agents().filter(pk=agent_id, company_id=company_id).select_related("pause_reason").first()
+    agent = (
+        User.objects.agents()
+        .filter(pk=agent_id, company_id=company_id, is_active=True)
+        .select_related("pause_reason")
+        .first()
+    )
     if agent is None:
         return None
     return {"a": agent, "viewer": viewer, "row": row_parts(reasons), "now": timezone.now(), "States": ActivityState}

@@ -40,6 +40,23 @@ def send_to_groups(groups: list[str], message: dict) -> None:
     message = {**message, "event_id": uuid.uuid4().hex}
     loop = getattr(_thread, "loop", None)
     if loop is not None and loop.is_running():
-        loop.call_soon_threadsafe(lambda: loop.create_task(_send(layer, groups, message)))
+        loop.call_soon_threadsafe(lambda: _spawn(loop, _send(layer, groups, message)))
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is not None:
+        # Sync code called straight from a coroutine (a script, a test): waiting here would block that very loop.
+        _spawn(running, _send(layer, groups, message))
         return
     async_to_sync(_send)(layer, groups, message)
+
+
+_sending: set[asyncio.Task] = set()  # held until done: the loop keeps only weak references to tasks
+
+
+def _spawn(loop: asyncio.AbstractEventLoop, coroutine) -> None:
+    task = loop.create_task(coroutine)
+    _sending.add(task)
+    task.add_done_callback(_sending.discard)

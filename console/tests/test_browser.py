@@ -155,6 +155,21 @@ def test_call_rings_the_agent_and_both_pages_update_live_then_wrapup_ends_ready(
     expect(wallboard.locator("[data-count-state=READY]")).to_have_text("5")
     expect(wallboard.locator("[data-queue-figures='7000'] [data-answered]")).to_have_text("3", timeout=LIVE_TIMEOUT)
 
+    # An agent added meanwhile (an admin, the API, an import) appears on the open wallboard without a reload.
+    newcomer = console_server.on_server(
+        lambda: user_create(
+            username="agent9",
+            password=PASSWORD,
+            role=Role.AGENT,
+            company=company,
+            extension="1009",
+            first_name="한지호",
+            validate=False,
+        )  # fmt: skip
+    )
+    expect(wallboard.locator(f"#agent-{newcomer.pk}")).to_contain_text("한지호", timeout=LIVE_TIMEOUT)
+    expect(wallboard.locator("[data-count-state=READY]")).to_have_text("6")
+
     shoot(wallboard, "wallboard-1440x900")
     wallboard.set_viewport_size(WALL)
     shoot(wallboard, "wallboard-1920x1080")

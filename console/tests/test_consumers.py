@@ -112,3 +112,38 @@ async def test_reconnect_catches_up_with_a_change_made_while_the_socket_was_down
     html = await socket.receive_from()
     assert 'data-state="TRAINING"' in html
     await socket.disconnect()
+
+
+async def test_agents_joining_and_leaving_a_company_appear_and_vanish_on_its_wallboard(
+    manager_a, manager_b, company_a, company_b
+):
+    from accounts.models import Role
+    from accounts.services import user_create
+    from accounts.services_users import user_set_active, user_update
+
+    wall_a, _, _ = await open_console(manager_a, "/ws/console/?page=wallboard", language="en")
+    wall_b, _, _ = await open_console(manager_b, "/ws/console/?page=wallboard", language="en")
+    await wall_a.receive_from()
+    await wall_b.receive_from()
+
+    newcomer = await database_sync_to_async(user_create)(
+        username="newcomer", password="x", role=Role.AGENT, company=company_a, extension="1777", validate=False,
+        first_name="Newcomer",
+    )  # fmt: skip
+    html = await wall_a.receive_from(timeout=5)
+    assert 'id="wallboard-agents"' in html and f'id="agent-{newcomer.pk}"' in html
+    assert await wall_b.receive_nothing(timeout=0.3)
+
+    await database_sync_to_async(user_update)(user=newcomer, company=company_b)
+    left = await wall_a.receive_from(timeout=5)
+    joined = await wall_b.receive_from(timeout=5)
+    assert 'id="wallboard-agents"' in left and f'id="agent-{newcomer.pk}"' not in left
+    assert f'id="agent-{newcomer.pk}"' in joined
+
+    await database_sync_to_async(user_set_active)(user=newcomer, active=False, by=manager_b)
+    seen = ""
+    while 'id="wallboard-agents"' not in seen:
+        seen = await wall_b.receive_from(timeout=5)
+    assert f'id="agent-{newcomer.pk}"' not in seen, "a disabled agent leaves the wallboard"
+    await wall_a.disconnect()
+    await wall_b.disconnect()
