@@ -35,6 +35,11 @@ CLOSE_FORBIDDEN = 4403
 FIGURES_DEBOUNCE_SECONDS = 0.3
 
 
+MISSED_REFRESH = (
+    '<div id="missed-refresh" hx-swap-oob="true" hx-get="?part=list" hx-trigger="load" hx-target="#missed-list" '
+    'hx-swap="outerHTML"></div>'
+)
+
 # Fragments rendered for one change, shared by every wallboard of this process (50 wallboards: one render, not 50).
 # Keyed by the change's event id (or a debounce window), so a render is reused only by consumers told of that change.
 _SHARED_LIMIT = 4096
@@ -97,7 +102,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         query = parse_qs((self.scope.get("query_string") or b"").decode("latin-1"))
         self.page = (query.get("page") or [""])[0]
         self.language = _language(self.scope)
-        self.figures_pending = False
+        self.figures_pending = self.refresh_pending = False
         found = await self._resolve(user, (query.get("company") or [""])[0])
         if not found:
             await self.close(code=CLOSE_FORBIDDEN)
@@ -105,6 +110,9 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        if self.page == "missed":
+            await self._ask_missed_refresh()  # catch up with calls that ended while the socket was down
+            return
         await self._send_panels(self._all_panels())
 
     async def disconnect(self, code):
@@ -119,6 +127,11 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             self.company = user.company
             self.reasons = panels.selectable_reasons(user.company_id)
             self.groups_joined = (agent_group(user.pk),)
+            return True
+        if self.page == "missed":
+            # Calls of the companies whose missed calls the user sees (an agent's own company, an admin's all).
+            companies = Company.objects.visible_to(user).values_list("pk", flat=True)
+            self.groups_joined = tuple(company_group(pk) for pk in companies)
             return True
         if self.page == "wallboard" and user.role in (Role.MANAGER, Role.SYSTEM_ADMIN):
             if user.role == Role.MANAGER:
@@ -144,12 +157,21 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     # --- messages from the groups ----------------------------------------------------------------------------------
 
     async def agent_changed(self, event):
+        if self.page == "missed":
+            return
         if self.page == "agent":
             await self._send_panels(("agent-state", "current-call"))
         else:
             await self._send_agent_row(event.get("agent_id"), event.get("event_id"))
 
     async def call_changed(self, event):
+        if self.page == "missed":
+            if not self.refresh_pending:  # a burst of call changes asks for one refresh
+                self.refresh_pending = True
+                asyncio.get_running_loop().call_later(
+                    FIGURES_DEBOUNCE_SECONDS, lambda: asyncio.ensure_future(self._ask_missed_refresh())
+                )
+            return
         if self.page == "agent":
             await self._send_panels(("current-call", "my-calls"))
             return
@@ -166,6 +188,12 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         # Every wallboard whose timer fires in the same window shares one render; it started after their changes.
         window = int(time.monotonic() / FIGURES_DEBOUNCE_SECONDS)
         await self._send_panels(("figures",), shared_key=("figures", window))
+
+    async def _ask_missed_refresh(self):
+        """The missed-calls list holds call-back forms, which need the page's own request (its CSRF token): the
+        socket does not render it, it swaps in an element that makes the page fetch its list again."""
+        self.refresh_pending = False
+        await self.send(text_data=MISSED_REFRESH)
 
     # --- rendering ---------------------------------------------------------------------------------------------------
 

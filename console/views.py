@@ -175,11 +175,13 @@ def wallboard_agent_state(request, agent_id: int):
 @require_GET
 @login_required
 def missed_calls(request):
+    """The page, or (`?part=list`) just its list: the live socket asks the page to fetch it again when calls end."""
     calls = list(missed_calls_today(user=request.user)[:500])
     agents = []
     if request.user.role != Role.AGENT:
         agents = list(User.objects.visible_to(request.user).agents().filter(is_active=True).exclude(extension=None))
-    return render(request, "console/missed.html", {"calls": calls, "agents": agents})
+    template = "console/missed.html#missed-list" if request.GET.get("part") == "list" else "console/missed.html"
+    return render(request, template, {"calls": calls, "agents": agents})
 
 
 @require_POST

@@ -263,3 +263,28 @@ def test_language_switch_turns_the_console_english_and_back(console_server, chro
     expect(page.locator("#agent-state [data-state]")).to_have_text("Ringing", timeout=LIVE_TIMEOUT)
     page.click("button[data-lang=ko]")
     expect(page.locator("#agent-state h2")).to_contain_text("내 상태")
+
+
+def test_missed_calls_arrive_live_and_can_be_called_back_from_the_refreshed_list(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    from calls.models import Call
+
+    company, manager, agents, queue = call_center
+    console_server.on_server(lambda: abandoned_call(company=company, queue=queue, caller="010-5555-0001"))
+    page = signed_in_page(chromium, console_server, manager.username)
+    page.goto(console_server.url + "/console/missed/")
+    wait_live(page)
+    expect(page.locator("[data-missed]")).to_have_count(1)
+
+    later = console_server.on_server(lambda: abandoned_call(company=company, queue=queue, caller="010-5555-0002"))
+    row = page.locator(f"[data-missed='{later.pk}']")
+    expect(row).to_contain_text("010-5555-0002", timeout=LIVE_TIMEOUT)
+    expect(page.locator("[data-missed]")).to_have_count(2)
+
+    # The list came over a fetch the socket asked for: its call-back forms carry a valid CSRF token.
+    row.locator("[data-action=call-back]").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(f"[data-missed='{later.pk}'] [data-handled]")).to_be_visible()
+    assert Call.objects.filter(callback_of_id=later.pk).exists()
+    assert not [e for e in page.csp_errors if "Content Security Policy" in e or "htmx" in e.lower()], page.csp_errors
