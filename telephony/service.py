@@ -61,7 +61,7 @@ class TelephonyService:
         self.connection: AriConnection | None = None
         self.is_leader = asyncio.Event()
         self._db = Database(1)
-        self._pruned_at = 0.0
+        self._pruned_at: float | None = None  # monotonic time of the last prune; None: not yet (prune at once)
 
     async def run(self) -> None:
         # The event loop shares the GIL with the engine's database threads; with Python's default 5 ms switch
@@ -140,7 +140,9 @@ class TelephonyService:
         if self.engine:
             counters["calls_in_progress"] = len(self.engine.workers)
             counters["pending_writes"] = self.engine.pending_writes
-        prune = self.role == TelephonyNode.Role.LEADER and time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS
+        prune = self.role == TelephonyNode.Role.LEADER and (
+            self._pruned_at is None or time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS
+        )
         with contextlib.suppress(DatabaseUnavailable):
             await self._db.run(
                 _node_save,
