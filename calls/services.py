@@ -12,6 +12,7 @@ from django.db.models import Subquery
 
 from calls.live import publish_call_changed
 from calls.models import Call, CallEvent, CallState, Direction, Offer, OfferResult
+from pbx.row_updates import update_each
 
 # Nested inside the telephony writer's batch transaction: no savepoint per call, which would double the round trips.
 atomic = transaction.atomic(savepoint=False)
@@ -128,12 +129,17 @@ def offers_start(offers: list[dict]) -> None:
         ],
         ignore_conflicts=True,
     )
+    # The call rings this agent now, unless it was answered or ended meanwhile.
+    ringing = {
+        facts[offer["caller_channel_id"]].pk: {
+            "agent_id": offer["agent_id"], "state": CallState.RINGING, "updated_at": offer["at"]
+        }
+        for offer in offers
+    }  # fmt: skip
+    rung = update_each(Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED), ringing)
     for offer in offers:
         call = facts[offer["caller_channel_id"]]
-        if call.state != CallState.ENDED and call.answered_at is None:
-            Call.objects.filter(pk=call.pk, answered_at__isnull=True).exclude(state=CallState.ENDED).update(
-                agent_id=offer["agent_id"], state=CallState.RINGING, updated_at=offer["at"]
-            )
+        if call.pk in rung:
             _publish(call, agent_id=offer["agent_id"])
 
 
@@ -145,13 +151,12 @@ def call_offer_end(*, channel_id: str, result: str, cause: int | None, at: datet
 @atomic
 def offers_end(ends: list[dict]) -> None:
     """call_offer_end for many offers; an offer that has its result already is left as it is."""
-    ended = [
-        end["channel_id"]
-        for end in ends
-        if Offer.objects.filter(channel_id=end["channel_id"], result="").update(
-            result=end["result"], hangup_cause=end["cause"], ended_at=end["at"]
-        )
-    ]
+    ended = update_each(
+        Offer.objects.filter(result=""),
+        {end["channel_id"]: {"result": end["result"], "hangup_cause": end["cause"], "ended_at": end["at"]}
+         for end in ends},
+        key="channel_id",
+    )  # fmt: skip
     if ended:
         # A queue call goes back to waiting; the agent it rang is no longer "its" agent.
         Call.objects.filter(offers__channel_id__in=ended, state=CallState.RINGING, queue__isnull=False).update(
@@ -169,22 +174,33 @@ def call_answer(*, caller_channel_id: str, agent_id: int, channel_id: str, bridg
 def calls_answer(answers: list[dict]) -> None:
     """call_answer for many calls: connected to the agent who answered (once; an ended call stays ended)."""
     facts = _facts(answer["caller_channel_id"] for answer in answers)
+    answers = [
+        answer
+        for answer in answers
+        if (call := facts.get(answer["caller_channel_id"])) is not None
+        and call.answered_at is None
+        and call.state != CallState.ENDED
+    ]
+    connected = {
+        facts[answer["caller_channel_id"]].pk: {
+            "answered_at": answer["at"],
+            "agent_id": answer["agent_id"],
+            "bridge_id": answer["bridge_id"],
+            "state": CallState.CONNECTED,
+            "wait_seconds": _seconds(facts[answer["caller_channel_id"]].enqueued_at, answer["at"]),
+            "updated_at": answer["at"],
+        }
+        for answer in answers
+    }
+    connected = update_each(Call.objects.filter(answered_at__isnull=True), connected)
+    answers = [answer for answer in answers if facts[answer["caller_channel_id"]].pk in connected]
+    update_each(
+        Offer.objects.filter(answered_at__isnull=True),
+        {answer["channel_id"]: {"answered_at": answer["at"], "result": OfferResult.ANSWERED} for answer in answers},
+        key="channel_id",
+    )
     for answer in answers:
-        call, at = facts.get(answer["caller_channel_id"]), answer["at"]
-        if call is None or call.answered_at is not None or call.state == CallState.ENDED:
-            continue
-        Call.objects.filter(pk=call.pk, answered_at__isnull=True).update(
-            answered_at=at,
-            agent_id=answer["agent_id"],
-            bridge_id=answer["bridge_id"],
-            state=CallState.CONNECTED,
-            wait_seconds=_seconds(call.enqueued_at, at),
-            updated_at=at,
-        )
-        Offer.objects.filter(channel_id=answer["channel_id"], answered_at__isnull=True).update(
-            answered_at=at, result=OfferResult.ANSWERED
-        )
-        _publish(call, agent_id=answer["agent_id"])
+        _publish(facts[answer["caller_channel_id"]], agent_id=answer["agent_id"])
 
 
 @atomic
@@ -206,6 +222,7 @@ def call_end(
 def calls_end(ends: list[dict]) -> None:
     """call_end for many calls: ended once, with its disposition and wait or talk time."""
     facts = _facts(end["caller_channel_id"] for end in ends)
+    endings = {}
     for end in ends:
         call, at = facts.get(end["caller_channel_id"]), end["at"]
         if call is None or call.state == CallState.ENDED:
@@ -215,18 +232,21 @@ def calls_end(ends: list[dict]) -> None:
             if call.answered_at is not None
             else {"wait_seconds": _seconds(call.enqueued_at, at)}
         )
-        Call.objects.filter(pk=call.pk).exclude(state=CallState.ENDED).update(
-            state=CallState.ENDED,
-            ended_at=at,
-            disposition=end["disposition"],
-            hangup_by=end["hangup_by"],
-            hangup_cause=end["cause"],
-            hangup_cause_text=end["cause_text"][:100],
-            reconciled=end.get("reconciled", False),
-            updated_at=at,
+        endings[call.pk] = {
+            "state": CallState.ENDED,
+            "ended_at": at,
+            "disposition": end["disposition"],
+            "hangup_by": end["hangup_by"],
+            "hangup_cause": end["cause"],
+            "hangup_cause_text": end["cause_text"][:100],
+            "reconciled": end.get("reconciled", False),
+            "updated_at": at,
             **timing,
-        )
-        _publish(call)
+        }
+    ended = update_each(Call.objects.exclude(state=CallState.ENDED), endings)
+    for call in facts.values():
+        if call.pk in ended:
+            _publish(call)
 
 
 @atomic
