@@ -8,8 +8,9 @@ from datetime import datetime
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import OuterRef, Subquery
 
+from accounts.models import User
 from calls.live import publish_call_changed
 from calls.models import Call, CallEvent, CallState, Direction, Offer, OfferResult
 from pbx.row_updates import update_each
@@ -280,9 +281,27 @@ def _timeline_row(call_id: int, event: dict) -> CallEvent:
 @atomic
 def call_wrapup_record(*, agent_id: int, seconds: float) -> None:
     """How long the agent's wrap-up after their last answered call lasted (for average handle time)."""
-    last_call = (
-        Call.objects.filter(agent_id=agent_id, state=CallState.ENDED, answered_at__isnull=False)
-        .order_by("-ended_at")
+    calls_wrapup_record({agent_id: seconds})
+
+
+@atomic
+def calls_wrapup_record(wrapups: dict[int, float]) -> None:
+    """call_wrapup_record for many agents ({agent id: seconds}): one read of their last calls, one update."""
+    last_calls = (
+        User.objects.filter(pk__in=list(wrapups))
+        .annotate(last_call=Subquery(_last_answered_call(agent=OuterRef("pk"))))
+        .exclude(last_call=None)
+        .values_list("last_call", "pk")
+    )
+    update_each(
+        Call.objects.filter(wrapup_seconds__isnull=True),
+        {call_id: {"wrapup_seconds": round(wrapups[agent_id], 3)} for call_id, agent_id in last_calls},
+    )
+
+
+def _last_answered_call(*, agent):
+    return (
+        Call.objects.filter(agent_id=agent, state=CallState.ENDED, answered_at__isnull=False)
+        .order_by("-ended_at", "-pk")
         .values("pk")[:1]
     )
-    Call.objects.filter(pk=Subquery(last_call), wrapup_seconds__isnull=True).update(wrapup_seconds=round(seconds, 3))

@@ -157,24 +157,25 @@ def agent_changes_apply(*, changes: list[TelephonyChange]) -> list[AppliedChange
     """
     with transaction.atomic(savepoint=False):
         results = telephony_changes_apply(changes)
+        wrapups = {}
         for change, result in zip(changes, results, strict=True):
-            if change.after_wrapup:
-                _wrapup_record(change.agent_id, result)
+            if change.after_wrapup and (seconds := _wrapup_seconds(change.agent_id, result)) is not None:
+                wrapups[change.agent_id] = seconds
+        if wrapups:
+            call_records.calls_wrapup_record(wrapups)
     return results
 
 
-def _wrapup_record(agent_id: int, ended: AppliedChange | None) -> None:
+def _wrapup_seconds(agent_id: int, ended: AppliedChange | None) -> float | None:
     if ended is not None and ended.from_state == ActivityState.POST_PROCESSING:
-        call_records.call_wrapup_record(agent_id=agent_id, seconds=ended.seconds_in_previous)
-        return
+        return ended.seconds_in_previous
     # The agent ended wrap-up by hand: its length is in the audit log.
-    last = (
+    return (
         ActivityChange.objects.filter(agent_id=agent_id, from_state=ActivityState.POST_PROCESSING)
         .order_by("-changed_at", "-id")
-        .values_list("seconds_in_previous", flat=True)[:1]
+        .values_list("seconds_in_previous", flat=True)
+        .first()
     )
-    if last:
-        call_records.call_wrapup_record(agent_id=agent_id, seconds=last[0])
 
 
 def endpoint_state_set(*, resource: str, online: bool) -> int:
