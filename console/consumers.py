@@ -233,9 +233,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             logger.exception("could not render agent row %s for user %s", agent_id, self.user and self.user.pk)
             return
         if bool(html) != (agent_id in self.agents_shown):
-            # A new agent has no row to swap, a departed one a row to drop: the whole list is drawn again.
-            shared = ("wallboard-agents", event_id) if event_id else None
-            await self._send_panels(("wallboard-agents",), shared_key=shared)
+            # A new agent has no row to swap, a departed one a row to drop: the whole list is drawn again, and the
+            # figures, whose per-agent table lists the same agents.
+            shared = ("roster", event_id) if event_id else None
+            await self._send_panels(("wallboard-agents", "figures"), shared_key=shared)
         elif html:
             await self.send(text_data=html)
 

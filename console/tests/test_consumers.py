@@ -132,12 +132,14 @@ async def test_agents_joining_and_leaving_a_company_appear_and_vanish_on_its_wal
     )  # fmt: skip
     html = await wall_a.receive_from(timeout=5)
     assert 'id="wallboard-agents"' in html and f'id="agent-{newcomer.pk}"' in html
+    assert 'id="figures"' in html and f'data-agent-figures="{newcomer.username}"' in html, "today's row, all zero"
     assert await wall_b.receive_nothing(timeout=0.3)
 
     await database_sync_to_async(user_update)(user=newcomer, company=company_b)
     left = await wall_a.receive_from(timeout=5)
     joined = await wall_b.receive_from(timeout=5)
     assert 'id="wallboard-agents"' in left and f'id="agent-{newcomer.pk}"' not in left
+    assert 'id="figures"' in left and f'data-agent-figures="{newcomer.username}"' not in left
     assert f'id="agent-{newcomer.pk}"' in joined
 
     await database_sync_to_async(user_set_active)(user=newcomer, active=False, by=manager_b)
