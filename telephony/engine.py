@@ -26,6 +26,10 @@ from telephony.writer import RecordWriter, WrapUpOver
 
 logger = logging.getLogger(__name__)
 
+# What the core decides that the records writer commits (the rest are commands to Asterisk or to the engine).
+_RECORDS = (core.RecordStart, core.RecordOffer, core.RecordOfferEnd, core.RecordAnswer, core.RecordEnd,
+            core.RecordEvent, core.AgentState, core.StartWrapUp, core.EndpointUnreachable)  # fmt: skip
+
 
 # Events that never change a routing decision (variables, connected line, dialplan steps).
 NOISE_EVENTS = frozenset({"ChannelVarset", "ChannelConnectedLine", "ChannelDialplan", "ChannelCallerId"})
@@ -356,14 +360,19 @@ class Engine:
                 delay = min(delay * 2, 2.0)
 
     async def execute(self, worker: CallWorker, actions: list, received: float) -> None:
+        # An event's records go to the writer before its commands are sent: they are decided already, and a record
+        # queued behind a REST round trip (the bridge before the answer, the other leg's hangup before the end)
+        # would wait for Asterisk as well as for its commit. Records keep their order among themselves, and a phone
+        # still rings only after its offer is committed (_originate waits for the writer).
+        for action in actions:
+            if isinstance(action, _RECORDS):
+                if isinstance(action, core.EndpointUnreachable):
+                    self._endpoint_states.clear()  # the next "online" from Asterisk must reach the database
+                self.writer.add(worker.key, action, received)
         for action in actions:
             match action:
-                case core.RecordStart() | core.RecordOffer() | core.RecordOfferEnd() | core.RecordAnswer() | \
-                        core.RecordEnd() | core.RecordEvent() | core.AgentState() | core.StartWrapUp() | \
-                        core.EndpointUnreachable():  # fmt: skip
-                    if isinstance(action, core.EndpointUnreachable):
-                        self._endpoint_states.clear()  # the next "online" from Asterisk must reach the database
-                    self.writer.add(worker.key, action, received)
+                case _ if isinstance(action, _RECORDS):
+                    pass
                 case core.Originate():
                     await self._originate(worker, action)
                 case core.ClaimAgent():
