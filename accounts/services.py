@@ -18,6 +18,7 @@ from accounts.models import ActivityChange, Role, User
 from accounts.states import AFTER_CALL_STATES, ActivityState, ChangeSource, is_allowed
 from companies.models import PauseReason
 from companies.services import pause_reason_for
+from pbx.row_updates import update_each
 
 
 class ActivityChangeRefused(Exception):
@@ -143,7 +144,7 @@ def telephony_changes_apply(changes: list[TelephonyChange]) -> list[AppliedChang
     now = timezone.now()
     actor = Actor.telephony()
     audit: list[ActivityChange] = []
-    updates: dict[tuple, list[int]] = {}
+    updates: dict[int, dict] = {}  # agent id -> the columns their change sets
     results: list[AppliedChange | None] = []
     for change in changes:
         agent = agents.get(change.agent_id)
@@ -170,13 +171,13 @@ def telephony_changes_apply(changes: list[TelephonyChange]) -> list[AppliedChang
             continue
         row, fields = _audit_row(agent, decided, actor=actor, note=change.note, now=now)
         audit.append(row)
-        updates.setdefault(tuple(fields.items()), []).append(agent.pk)
+        updates[agent.pk] = fields
         results.append(AppliedChange(agent.pk, row.from_state, row.to_state, row.seconds_in_previous, agent.extension))
         transaction.on_commit(partial(publish_agent_state, agent_id=agent.pk, company_id=agent.company_id))
     if audit:
         ActivityChange.objects.bulk_create(audit)
-    for fields, agent_ids in updates.items():
-        User.objects.filter(pk__in=agent_ids).update(**dict(fields))
+    # Each agent their own values (states, reasons) in one statement; the rows are locked above.
+    update_each(User.objects.all(), updates)
     return results
 
 
@@ -218,10 +219,10 @@ def _audit_row(agent: User, decided, *, actor: Actor, note: str, now) -> tuple[A
         changed_at=now,
         seconds_in_previous=max(0.0, (now - agent.activity_changed_at).total_seconds()),
     )
-    fields = {"activity_state": to_state, "activity_changed_at": now, "pause_reason": reason}
+    fields = {"activity_state": to_state, "activity_changed_at": now, "pause_reason_id": reason.pk if reason else None}
     if to_state == ActivityState.DISABLED or from_state == ActivityState.POST_PROCESSING:
         # The "after this call" choice is used up once wrap-up ends (or the agent is disabled).
-        fields |= {"after_call_state": "", "after_call_reason": None}
+        fields |= {"after_call_state": "", "after_call_reason_id": None}
     for name, value in fields.items():
         setattr(agent, name, value)
     return row, fields

@@ -94,7 +94,9 @@ class _Facts:
         self.pk, self.company_id, self.agent_id, self.queue_id, self.state, self.enqueued_at, self.answered_at = row
 
 
-def _facts(caller_channel_ids) -> dict[str, _Facts]:
+def calls_facts(caller_channel_ids) -> dict[str, _Facts]:
+    """What the bulk writes below need to know of these calls, by caller channel id: a caller writing several kinds
+    for the same calls in one transaction (the telephony writer's wave) reads it once and passes it to each."""
     rows = Call.objects.filter(caller_channel_id__in=set(caller_channel_ids))
     return {row[0]: _Facts(row[1:]) for row in rows.values_list("caller_channel_id", *_CALL_FACTS)}
 
@@ -113,9 +115,9 @@ def call_offer_start(*, caller_channel_id: str, agent_id: int, channel_id: str, 
 
 
 @atomic
-def offers_start(offers: list[dict]) -> None:
+def offers_start(offers: list[dict], *, facts: dict | None = None) -> None:
     """call_offer_start for many calls: the agent's leg is recorded and the call rings that agent."""
-    facts = _facts(offer["caller_channel_id"] for offer in offers)
+    facts = facts if facts is not None else calls_facts(offer["caller_channel_id"] for offer in offers)
     offers = [offer for offer in offers if offer["caller_channel_id"] in facts]
     Offer.objects.bulk_create(
         [
@@ -172,9 +174,9 @@ def call_answer(*, caller_channel_id: str, agent_id: int, channel_id: str, bridg
 
 
 @atomic
-def calls_answer(answers: list[dict]) -> None:
+def calls_answer(answers: list[dict], *, facts: dict | None = None) -> None:
     """call_answer for many calls: connected to the agent who answered (once; an ended call stays ended)."""
-    facts = _facts(answer["caller_channel_id"] for answer in answers)
+    facts = facts if facts is not None else calls_facts(answer["caller_channel_id"] for answer in answers)
     answers = [
         answer
         for answer in answers
@@ -220,9 +222,9 @@ def call_end(
 
 
 @atomic
-def calls_end(ends: list[dict]) -> None:
+def calls_end(ends: list[dict], *, facts: dict | None = None) -> None:
     """call_end for many calls: ended once, with its disposition and wait or talk time."""
-    facts = _facts(end["caller_channel_id"] for end in ends)
+    facts = facts if facts is not None else calls_facts(end["caller_channel_id"] for end in ends)
     endings = {}
     for end in ends:
         call, at = facts.get(end["caller_channel_id"]), end["at"]

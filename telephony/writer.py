@@ -185,13 +185,14 @@ def _waves(items: list[_Item], follow_ups: list, timeline: list) -> list[list[_I
 
 
 # Each kind of call record and the calls service that writes a wave's worth of them; the record's fields are the
-# service's keys, plus the call's caller channel id.
+# service's keys, plus the call's caller channel id. Those that read the calls' facts share one read per wave.
 _CALL_RECORD_WRITERS = (
     (core.RecordOffer, call_records.offers_start),
     (core.RecordOfferEnd, call_records.offers_end),
     (core.RecordAnswer, call_records.calls_answer),
     (core.RecordEnd, call_records.calls_end),
 )
+_READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd)
 
 
 def _apply_wave(wave: list[_Item], follow_ups: list) -> None:
@@ -200,9 +201,15 @@ def _apply_wave(wave: list[_Item], follow_ups: list) -> None:
         kinds.setdefault(type(item.action), []).append(item)
     if starts := kinds.pop(core.RecordStart, None):
         call_records.calls_start([_start(item.key, item.action) for item in starts])
+    keys = [item.key for kind in _READ_FACTS for item in kinds.get(kind, ())]
+    facts = call_records.calls_facts(keys) if keys else {}
     for kind, write in _CALL_RECORD_WRITERS:
         if records := kinds.pop(kind, None):
-            write([{"caller_channel_id": item.key, **vars(item.action)} for item in records])
+            records = [{"caller_channel_id": item.key, **vars(item.action)} for item in records]
+            if kind in _READ_FACTS:
+                write(records, facts=facts)
+            else:
+                write(records)
     changes = kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])
     if changes:
         _apply_agent_changes([item.action for item in changes], follow_ups)
