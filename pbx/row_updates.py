@@ -4,9 +4,9 @@ The telephony writer records dozens of calls per transaction: one `queryset.filt
 query compilation and a round trip each, the larger part of a call's database CPU. `update_each` writes them all in
 one statement instead:
 
-    WITH v (key, col1, col2) AS (VALUES (…), (…))
-    UPDATE table SET col1 = v.col1, col2 = v.col2 FROM v
-    WHERE table.key = v.key AND <the queryset's own filter> RETURNING table.key
+    WITH v (row_key, c0, c1) AS (VALUES (…), (…))
+    UPDATE table SET col_a = v.c0, col_b = v.c1 FROM v
+    WHERE table.key = v.row_key AND (<the queryset's own filter>) RETURNING table.key
 
 PostgreSQL runs it as written; SQLite (3.33 and later) too, which keeps the newcomer's database on the same path.
 """

@@ -364,15 +364,15 @@ class Engine:
         # queued behind a REST round trip (the bridge before the answer, the other leg's hangup before the end)
         # would wait for Asterisk as well as for its commit. Records keep their order among themselves, and a phone
         # still rings only after its offer is committed (_originate waits for the writer).
+        records = [action for action in actions if isinstance(action, _RECORDS)]
+        for record in records:
+            if isinstance(record, core.EndpointUnreachable):
+                self._endpoint_states.clear()  # the next "online" from Asterisk must reach the database
+            self.writer.add(worker.key, record, received)
         for action in actions:
             if isinstance(action, _RECORDS):
-                if isinstance(action, core.EndpointUnreachable):
-                    self._endpoint_states.clear()  # the next "online" from Asterisk must reach the database
-                self.writer.add(worker.key, action, received)
-        for action in actions:
+                continue
             match action:
-                case _ if isinstance(action, _RECORDS):
-                    pass
                 case core.Originate():
                     await self._originate(worker, action)
                 case core.ClaimAgent():

@@ -108,6 +108,8 @@ class FakeAsterisk:
         self.apps: dict[str, StasisApp] = {}
         self.sockets: list[AppSocket] = []
         self.requests: list[dict] = []
+        # A busy Asterisk: REST requests whose path ends with a key get their reply that many seconds late.
+        self.reply_delays: dict[str, float] = {}
         self.calls: list[InboundCall] = []
         self.events_sent = 0
         self.started_at = time.time()

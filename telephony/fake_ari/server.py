@@ -135,6 +135,9 @@ class AriServer:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = time.monotonic()
         response = await self._handle(request)
+        for suffix, seconds in self.asterisk.reply_delays.items():
+            if request.path.endswith(suffix):
+                await asyncio.sleep(seconds)
         if request.path != "/ari/events":
             self.asterisk.requests.append({
                 "method": request.method,

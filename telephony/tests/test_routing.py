@@ -296,3 +296,13 @@ async def test_phones_of_inactive_agents_are_followed_and_callers_endpoints_igno
         fake.set_registered("1002", False)
         assert await wait_for_db(lambda: not User.objects.get(extension="1002").endpoint_online, what="followed")
         assert service.engine._endpoint_states.get("0212345678") is not None, "the caller's endpoint was seen"
+
+
+async def test_an_answer_is_recorded_while_a_busy_asterisk_has_not_yet_replied_to_the_bridge_command(fake, center):
+    """An event's records go to the database before its commands are sent, so they never wait for Asterisk."""
+    fake.add_endpoint("1001", Phone.answer_after(ms=100))
+    fake.reply_delays["/addChannel"] = 3.0
+    async with running_telephony(config_for(fake)):
+        await fake.place_call(exten="1001", caller_number="0212345678")
+        await wait_for_db(lambda: Call.objects.filter(state="CONNECTED").exists(), what="the answer recorded")
+        assert not [request for request in fake.requests if request["path"].endswith("/addChannel")]

@@ -195,3 +195,27 @@ def test_changes_applied_together_follow_the_rules_of_one_change_each():
     assert list(User.objects.order_by("username").values_list("activity_state", flat=True)) == [
         "ON_CALL", "TRAINING", "READY"]  # fmt: skip
     assert list(ActivityChange.objects.values_list("agent_id", "to_state")) == [(agents[0].pk, "ON_CALL")]
+
+
+def test_calls_at_different_stages_share_one_read_of_the_calls_and_one_update_of_their_agents():
+    """One call answered and another ended in the same batch: one read of the calls' facts for both, and their
+    agents' moves to ON_CALL and to wrap-up in one UPDATE (a statement per kind or per state is work done again)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _company, agents, _queue = make_call_center(extensions=["1001", "1002"])
+    a, b = agents
+    claimed(a, b)
+    answering, ending = answered_call("call-a", a, 0), answered_call("call-b", b, 0)
+    apply_batch(items=answering[:3] + ending[:5])  # call a rings, call b is talking
+    batch = [answering[3], ending[5], answering[4], ending[7]]  # answer and end, then the agents' states
+
+    with CaptureQueriesContext(connection) as queries:
+        apply_batch(items=batch)
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    by_caller = '"calls_call"."caller_channel_id" IN'
+    facts_reads = [sql for sql in statements if sql.startswith("SELECT") and by_caller in sql]
+    agent_updates = [sql for sql in statements if 'UPDATE "accounts_user"' in sql]
+    assert (len(facts_reads), len(agent_updates)) == (1, 1)
+    assert snapshot()["agents"] == [("agent1001", "ON_CALL", None), ("agent1002", "POST_PROCESSING", None)]
