@@ -425,10 +425,14 @@ def _callback_start(s: CallSession, e: CallbackStart) -> list[Action]:
     return [ClaimAgent(agent_id=e.route.agent_id)]
 
 
+def claim_given_back(agent_id: int) -> AgentState:
+    """An agent claimed for a call that no longer wants them (the caller left while the claim was in flight)."""
+    return AgentState(agent_id, READY, only_from=(CALLING,), note="caller left before ringing")
+
+
 def _agent_claimed(s: CallSession, e: AgentClaimed) -> list[Action]:
     if s.phase not in (Phase.WAITING, Phase.RINGING) or s.caller_gone:
-        # The caller left while the claim was in flight: give the agent back at once.
-        return [AgentState(e.agent_id, READY, only_from=(CALLING,), note="caller left before ringing")]
+        return [claim_given_back(e.agent_id)]
     s.offers_made += 1
     channel_id = leg_channel_id(s.key, s.offers_made)
     s.offer = OfferLeg(agent_id=e.agent_id, channel_id=channel_id, endpoint=e.endpoint)

@@ -14,12 +14,10 @@ from django.utils import timezone
 
 from accounts.models import ActivityChange, Role, User
 from accounts.services import (
-    ActivityChangeRefused,
-    Actor,
     AppliedChange,
     TelephonyChange,
-    activity_change_in_transaction,
     agent_claim_longest_idle,
+    agents_lock,
     telephony_changes_apply,
 )
 from accounts.states import ActivityState
@@ -104,49 +102,34 @@ def claim_for_queue(*, queue_id: int, note: str) -> Claim | None:
 
 
 def claim_agents(*, claims: list[tuple[int, str]]) -> list[tuple[Claim | None, str]]:
-    """Direct calls' agents, now CALLING, in one transaction: per claim (claim, "") or (None, "busy" | "offline").
+    """Direct calls' agents, now CALLING, in one transaction: per claim (claim, "") or (None, "busy" | "offline"),
+    or (None, "locked") where another transaction holds the agent's row (ask again later; nothing was waited for).
 
     Each agent once per call of this function (DirectClaims holds a second claim for the next batch)."""
     with transaction.atomic():
-        results = telephony_changes_apply(
-            [
-                TelephonyChange(
-                    agent_id=agent_id,
-                    to_state=ActivityState.CALLING,
-                    only_from=(ActivityState.READY,),
-                    note=note,
-                    claim=True,
-                )
-                for agent_id, note in claims
-            ]  # fmt: skip
-        )
-    refused = [agent_id for (agent_id, _note), result in zip(claims, results, strict=True) if result is None]
+        held = agents_lock(agent_id for agent_id, _note in claims)
+        changes = [
+            TelephonyChange(agent_id=agent_id, to_state=ActivityState.CALLING, only_from=(ActivityState.READY,),
+                            note=note, claim=True)
+            for agent_id, note in claims
+            if agent_id not in held
+        ]  # fmt: skip
+        applied = dict(zip([change.agent_id for change in changes], telephony_changes_apply(changes), strict=True))
+    refused = [agent_id for agent_id, result in applied.items() if result is None]
     offline = set(
         User.objects.filter(pk__in=refused, activity_state=ActivityState.READY, endpoint_online=False).values_list(
             "pk", flat=True
         )
     )
-    return [
-        (Claim(agent_id, agent_endpoint(result.extension)), "")
-        if result is not None
-        else (None, "offline" if agent_id in offline else "busy")
-        for (agent_id, _note), result in zip(claims, results, strict=True)
-    ]
-
-
-def agent_state_apply(*, agent_id: int, to_state: str, only_from: tuple[str, ...], note: str) -> bool:
-    """The telephony core's state change; a change the agent's current state no longer allows is skipped.
-
-    Inside the writer's batch this joins its transaction: a savepoint per change would cost two more round trips.
-    """
-    with transaction.atomic(savepoint=False):
-        try:
-            activity_change_in_transaction(
-                agent_id=agent_id, to_state=to_state, actor=Actor.telephony(), note=note, only_from=only_from
-            )
-        except ActivityChangeRefused:
-            return False  # refused before anything was written: the transaction goes on
-    return True
+    results: list[tuple[Claim | None, str]] = []
+    for agent_id, _note in claims:
+        if agent_id in held:
+            results.append((None, "locked"))
+        elif (result := applied[agent_id]) is not None:
+            results.append((Claim(agent_id, agent_endpoint(result.extension)), ""))
+        else:
+            results.append((None, "offline" if agent_id in offline else "busy"))
+    return results
 
 
 def agent_changes_apply(*, changes: list[TelephonyChange]) -> list[AppliedChange | None]:

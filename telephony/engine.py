@@ -70,6 +70,7 @@ class CallWorker:
         self.session = session or core.CallSession(key=key)
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.claim_task: asyncio.Task | None = None
         self.done = False
         self.task = asyncio.create_task(self._run(), name=f"call {key}")
 
@@ -87,7 +88,14 @@ class CallWorker:
                 logger.exception("call %s: could not handle %s", self.key, _describe(event))
         for handle in self.timers.values():
             handle.cancel()
-        await self.engine.writer.flush()  # forgotten only once its records are in: a reconcile must find them
+        if self.claim_task is not None:
+            self.claim_task.cancel()  # a claim still waiting is dropped; one in the database gives its agent back
+        while not self.inbox.empty():
+            event, received = self.inbox.get_nowait()
+            if isinstance(event, core.AgentClaimed):
+                # Claimed just as the call ended: nobody will ring that agent.
+                self.engine.writer.add(self.key, core.claim_given_back(event.agent_id), received)
+        await self.engine.writer.flush(self.key)  # forgotten only once its records are in: a reconcile must find them
         self.engine.forget(self)
 
     def start_timer(self, name: str, seconds: float) -> None:
@@ -159,10 +167,7 @@ class Matcher:
             self.waiting.pop(key, None)
             worker = self.engine.workers.get(key)
             if worker is None or worker.done:
-                await self.engine.db.run(
-                    directory.agent_state_apply, agent_id=claim.agent_id, to_state=core.READY,
-                    only_from=(core.CALLING,), note="caller left before ringing",
-                )  # fmt: skip
+                self.engine.writer.add(key, core.claim_given_back(claim.agent_id), time.monotonic())
                 continue
             worker.post(core.AgentClaimed(claim.agent_id, claim.endpoint, datetime.now(UTC)))
 
@@ -170,22 +175,40 @@ class Matcher:
 # ------------------------------------------------------------------------------------------------------ the claims
 
 
+@dataclass
+class _DirectClaim:
+    key: str  # the call
+    agent_id: int
+    until: float  # monotonic time after which an agent whose row stays locked elsewhere counts as busy
+    future: asyncio.Future
+
+
 class DirectClaims:
     """Claims of the agents that direct calls ring, several per transaction: while one batch is in the database the
-    next gathers. An agent asked for twice waits for the next batch, where the first claim has made them busy."""
+    next gathers. An agent asked for twice waits for the next batch, where the first claim has made them busy.
+
+    An agent whose row another transaction holds is asked for again a moment later, without holding up the batch;
+    a claim whose call is gone by the time the database answers gives its agent straight back."""
+
+    RETRY_LOCKED_SECONDS = 0.1
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.waiting: list[tuple[int, str, asyncio.Future]] = []
+        self.waiting: list[_DirectClaim] = []
         self.wakeup = asyncio.Event()
         self.task = asyncio.create_task(self._run(), name="direct claims")
 
-    async def claim(self, agent_id: int, note: str) -> tuple[directory.Claim | None, str]:
-        """(claim, "") or (None, "busy" | "offline"); raises DatabaseUnavailable."""
+    async def claim(self, key: str, agent_id: int, *, wait: float) -> tuple[directory.Claim | None, str]:
+        """(claim, "") or (None, "busy" | "offline"); raises DatabaseUnavailable. `wait`: how long to wait for an
+        agent whose row another transaction holds before calling them busy."""
         future = asyncio.get_running_loop().create_future()
-        self.waiting.append((agent_id, note, future))
-        self.wakeup.set()
+        self._add(_DirectClaim(key, agent_id, time.monotonic() + wait, future))
         return await future
+
+    def _add(self, claim: _DirectClaim) -> None:
+        if not claim.future.done():  # a cancelled claim (its call ended) is dropped
+            self.waiting.append(claim)
+            self.wakeup.set()
 
     async def _run(self) -> None:
         while True:
@@ -194,21 +217,37 @@ class DirectClaims:
             while self.waiting:
                 batch, later, agents = [], [], set()
                 for claim in self.waiting:
-                    (later if claim[0] in agents else batch).append(claim)
-                    agents.add(claim[0])
+                    if claim.future.done():
+                        continue
+                    (later if claim.agent_id in agents else batch).append(claim)
+                    agents.add(claim.agent_id)
                 self.waiting = later
+                if not batch:
+                    continue
                 try:
                     results = await self.engine.db.run(
-                        directory.claim_agents, claims=[(agent_id, note) for agent_id, note, _f in batch]
+                        directory.claim_agents, claims=[(claim.agent_id, f"call {claim.key}") for claim in batch]
                     )
                 except Exception as error:
-                    for _agent_id, _note, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
+                    for claim in batch:
+                        if not claim.future.done():
+                            claim.future.set_exception(error)
                     continue
-                for (_agent_id, _note, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+                for claim, result in zip(batch, results, strict=True):
+                    self._settle(claim, result)
+
+    def _settle(self, claim: _DirectClaim, result: tuple[directory.Claim | None, str]) -> None:
+        got, reason = result
+        if claim.future.done():
+            if got is not None:
+                self.engine.writer.add(claim.key, core.claim_given_back(got.agent_id), time.monotonic())
+            return
+        if reason == "locked":
+            if time.monotonic() < claim.until:
+                asyncio.get_running_loop().call_later(self.RETRY_LOCKED_SECONDS, self._add, claim)
+                return
+            result = (None, "busy")
+        claim.future.set_result(result)
 
 
 # ------------------------------------------------------------------------------------------------------ the engine
@@ -376,7 +415,8 @@ class Engine:
                 case core.Originate():
                     await self._originate(worker, action)
                 case core.ClaimAgent():
-                    await self._claim_direct(worker, action)
+                    # Claimed alongside the call's events: a caller who leaves meanwhile is heard at once.
+                    worker.claim_task = asyncio.create_task(self._claim_direct(worker, action))
                 case core.Enqueue():
                     self.matcher.add(worker.key, queue_id=action.queue_id, company_id=action.company_id,
                                      since=action.since)  # fmt: skip
@@ -420,7 +460,7 @@ class Engine:
 
     async def _originate(self, worker: CallWorker, action: core.Originate) -> None:
         # The leg's id is stored before the phone rings, so every event finds its call even after a restart.
-        await self.writer.flush()
+        await self.writer.flush(worker.key)
         caller_id = f'"{action.caller_name}" <{action.caller_number}>' if action.caller_number else ""
         try:
             await self.client.originate(
@@ -438,14 +478,20 @@ class Engine:
     async def _claim_direct(self, worker: CallWorker, action: core.ClaimAgent) -> None:
         claim, reason = None, "offline"  # if the database stays away: nobody can be claimed
         delay = 0.1
+        wait = worker.session.route.ring_timeout if worker.session.route else settings.DIRECT_RING_TIMEOUT
         for _attempt in range(6):
             try:
-                claim, reason = await self.claims.claim(action.agent_id, f"call {worker.key}")
+                claim, reason = await self.claims.claim(worker.key, action.agent_id, wait=wait)
                 break
             except DatabaseUnavailable as error:
                 self.database_lost(str(error))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+            except Exception:
+                # Runs beside the call's worker, so nobody else would hear of it; the caller is told, not left ringing.
+                self.stats.counters["events_failed"] += 1
+                logger.exception("call %s: claiming agent %s failed", worker.key, action.agent_id)
+                break
         if claim is None:
             worker.post(core.AgentUnavailable(action.agent_id, reason, datetime.now(UTC)))
         else:

@@ -8,11 +8,17 @@ A call's records keep their order because there is one queue and batches commit 
 When the database is unreachable the batch is held and retried, and new records keep queueing (bounded, counted,
 said loudly when the bound is hit). Every write is idempotent, so a batch retried after a lost commit changes nothing
 twice.
+
+An agent's row held by another transaction (an import updating users, a session left open) would make the whole
+batch wait for it, and with it every other call. So each batch first locks the rows of the agents it changes,
+skipping those held elsewhere: the records of those agents, and of their calls, wait in the queue for a later batch
+(in their order), and the rest are written now.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
-from accounts.services import TelephonyChange
+from accounts.services import TelephonyChange, agents_lock
 from calls import services as call_records
 from telephony import core, directory
 from telephony.database import Database, DatabaseUnavailable
@@ -29,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Enough to share a commit among a few hundred calls' records, small enough that one transaction stays short.
 MAX_BATCH = 1000
+# How soon records held back by another transaction's lock on their agent are tried again.
+HELD_RETRY_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -49,9 +57,8 @@ class RecordWriter:
     def __init__(self, engine, database: Database):
         self.engine, self.database = engine, database
         self.items: list[_Item] = []
-        self.queued = 0  # how many items were ever queued …
-        self.written = 0  # … and how many of them are written (or given up on): flush() waits for the difference
-        self._flushes: list[tuple[int, asyncio.Future]] = []
+        self.unwritten: dict[str, int] = {}  # call key -> its records not yet written (or given up on)
+        self._flushes: list[tuple[str | None, asyncio.Future]] = []
         self._wakeup = asyncio.Event()
         self.task = asyncio.create_task(self._run(), name="telephony records writer")
 
@@ -68,16 +75,22 @@ class RecordWriter:
             return
         engine.pending_writes += 1
         self.items.append(_Item(key, action, received))
-        self.queued += 1
+        self.unwritten[key] = self.unwritten.get(key, 0) + 1
         self._wakeup.set()
 
-    async def flush(self) -> None:
-        """Wait until everything queued so far is written."""
-        if self.written >= self.queued:
+    async def flush(self, key: str | None = None) -> None:
+        """Wait until this call's records (every record, without a key) queued so far are written.
+
+        A call waits for its own records only: another call's, held back by a lock on its agent, never delay it.
+        """
+        if not self._unwritten(key):
             return
         future = asyncio.get_running_loop().create_future()
-        self._flushes.append((self.queued, future))
+        self._flushes.append((key, future))
         await future
+
+    def _unwritten(self, key: str | None) -> bool:
+        return bool(self.items) if key is None else key in self.unwritten
 
     async def _run(self) -> None:
         delay = 0.1
@@ -86,8 +99,9 @@ class RecordWriter:
             self._wakeup.clear()
             while self.items:
                 batch = self.items[:MAX_BATCH]
+                held: list[_Item] = []
                 try:
-                    follow_ups = await self.database.run(apply_batch, items=batch)
+                    follow_ups = await self.database.run(apply_batch, items=batch, held=held)
                 except DatabaseUnavailable as error:
                     self.engine.database_lost(str(error))
                     await asyncio.sleep(delay)
@@ -96,42 +110,66 @@ class RecordWriter:
                 except Exception:
                     # A bug in one call's records must not cost the other calls theirs.
                     logger.exception("telephony records batch failed; writing it call by call")
+                    held = []
                     try:
-                        follow_ups = await self.database.run(apply_call_by_call, items=batch, engine=self.engine)
+                        follow_ups = await self.database.run(
+                            apply_call_by_call, items=batch, engine=self.engine, held=held
+                        )
                     except DatabaseUnavailable as error:
                         self.engine.database_lost(str(error))
                         continue
                 delay = 0.1
                 self.engine.database_back()
-                self._written(batch)
+                self._written(batch, held)
                 self.engine.after_commit(follow_ups)
+                if held:
+                    self.engine.stats.counters["writes_held_for_locks"] += len(held)
+                    if len(self.items) == len(held):
+                        # Only records waiting for a lock are left: look again shortly, or when new records come.
+                        self._wakeup.clear()
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(HELD_RETRY_SECONDS):
+                                await self._wakeup.wait()
 
-    def _written(self, batch: list[_Item]) -> None:
+    def _written(self, batch: list[_Item], held: list[_Item]) -> None:
+        # The held records go back to the front of the queue, in their order, ahead of anything of theirs queued since.
         del self.items[: len(batch)]
-        self.engine.pending_writes -= len(batch)
-        self.written += len(batch)
+        self.items[:0] = held
+        held_ids = {id(item) for item in held}
         now = time.monotonic()
         for item in batch:
+            if id(item) in held_ids:
+                continue
+            self.engine.pending_writes -= 1
+            left = self.unwritten[item.key] - 1
+            if left:
+                self.unwritten[item.key] = left
+            else:
+                del self.unwritten[item.key]
             self.engine.stats.latency(now - item.received)
         waiting = []
-        for upto, future in self._flushes:
-            if upto <= self.written:
+        for key, future in self._flushes:
+            if not self._unwritten(key):
                 if not future.done():
                     future.set_result(None)
             else:
-                waiting.append((upto, future))
+                waiting.append((key, future))
         self._flushes = waiting
 
 
-def apply_batch(*, items: list[_Item]) -> list:
+def apply_batch(*, items: list[_Item], held: list[_Item] | None = None) -> list:
     """One transaction for the batch; returns what to do after the commit (wrap-up timers, freed agents).
 
-    The batch is cut into waves in which each call, and each agent, appears at most once: within a wave the records
+    With `held`, the agents the batch changes are locked first, skipping rows another transaction holds: the
+    records that must wait for such a row (and every later record of their call or agent) go to `held`, unwritten.
+    The rest is cut into waves in which each call, and each agent, appears at most once: within a wave the records
     touch different rows, so each kind is written for all calls at once; the waves keep every call's own order.
     """
     follow_ups: list = []
     timeline: list[tuple[str, dict]] = []
     with transaction.atomic():
+        if held is not None:
+            items = _without_locked_agents(items, held)
         for wave in _waves(items, follow_ups, timeline):
             _apply_wave(wave, follow_ups)
         if timeline:
@@ -139,7 +177,37 @@ def apply_batch(*, items: list[_Item]) -> list:
     return follow_ups
 
 
-def apply_call_by_call(*, items: list[_Item], engine) -> list:
+def _without_locked_agents(items: list[_Item], held: list[_Item]) -> list[_Item]:
+    wanted = {agent_id for item in items if (agent_id := _changed_agent(item.action)) is not None}
+    if not wanted:
+        return items
+    held_elsewhere = agents_lock(wanted)
+    if not held_elsewhere:
+        return items
+    waiting_calls: set[str] = set()
+    waiting_agents = set(held_elsewhere)
+    ready = []
+    for item in items:
+        agent_id = _changed_agent(item.action)
+        if (item.key and item.key in waiting_calls) or (agent_id is not None and agent_id in waiting_agents):
+            held.append(item)
+            if item.key:
+                waiting_calls.add(item.key)
+            if agent_id is not None:
+                waiting_agents.add(agent_id)
+        else:
+            ready.append(item)
+    return ready
+
+
+def _changed_agent(action) -> int | None:
+    """The agent whose row the record changes, if any."""
+    if isinstance(action, core.AgentState | WrapUpOver | core.EndpointUnreachable):
+        return action.agent_id
+    return None
+
+
+def apply_call_by_call(*, items: list[_Item], engine, held: list[_Item] | None = None) -> list:
     """The fallback after a failed batch: each call in its own transaction, so only a faulty call's records are lost."""
     follow_ups: list = []
     by_call: dict[str, list[_Item]] = {}
@@ -147,7 +215,7 @@ def apply_call_by_call(*, items: list[_Item], engine) -> list:
         by_call.setdefault(item.key, []).append(item)
     for key, call_items in by_call.items():
         try:
-            follow_ups += apply_batch(items=call_items)
+            follow_ups += apply_batch(items=call_items, held=held)
         except (OperationalError, InterfaceError):
             raise  # the database went away: the whole batch is held and retried
         except Exception:
@@ -173,8 +241,8 @@ def _waves(items: list[_Item], follow_ups: list, timeline: list) -> list[list[_I
             follow_ups.append(("wrapup", action.agent_id, action.seconds))
             continue
         marks = [item.key] if item.key else []
-        if isinstance(action, core.AgentState | WrapUpOver | core.EndpointUnreachable):
-            marks.append(("agent", action.agent_id))
+        if (agent_id := _changed_agent(action)) is not None:
+            marks.append(("agent", agent_id))
         index = max((last_wave[mark] + 1 for mark in marks if mark in last_wave), default=0)
         if index == len(waves):
             waves.append([])

@@ -7,8 +7,9 @@ import contextlib
 import time
 from collections.abc import Callable
 
+import psycopg
 from asgiref.sync import sync_to_async
-from django.db import connections
+from django.db import connection, connections
 
 from accounts.models import Role, User
 from accounts.services import user_create
@@ -91,3 +92,18 @@ def ended_calls() -> list[Call]:
 
 def agent_state(username: str) -> str:
     return User.objects.get(username=username).activity_state
+
+
+@contextlib.contextmanager
+def row_locked(extension: str):
+    """Another session updates the agent's row in a transaction left open until the block ends (as a long import of
+    users, or a session stuck half-way, does)."""
+    settings = connection.settings_dict
+    with (
+        psycopg.connect(
+            host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"]
+        ) as other,
+        other.transaction(),
+    ):
+        other.execute("UPDATE accounts_user SET first_name = first_name WHERE extension = %s", [extension])
+        yield

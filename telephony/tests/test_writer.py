@@ -12,7 +12,7 @@ from accounts.services import TelephonyChange, telephony_changes_apply
 from calls.models import Call, CallEvent, Offer
 from companies.models import PauseReason
 from telephony import core
-from telephony.tests.support import make_call_center
+from telephony.tests.support import make_call_center, row_locked
 from telephony.writer import WrapUpOver, _Item, _waves, apply_batch
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +219,25 @@ def test_calls_at_different_stages_share_one_read_of_the_calls_and_one_update_of
     agent_updates = [sql for sql in statements if 'UPDATE "accounts_user"' in sql]
     assert (len(facts_reads), len(agent_updates)) == (1, 1)
     assert snapshot()["agents"] == [("agent1001", "ON_CALL", None), ("agent1002", "POST_PROCESSING", None)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_records_waiting_for_an_agent_another_transaction_holds_are_held_back_and_the_rest_is_written():
+    _company, agents, _queue = make_call_center(extensions=["1001", "1002"])
+    claimed(*agents)
+    call_a, call_b = answered_call("call-a", agents[0], start=0), answered_call("call-b", agents[1], start=1)
+    held: list[_Item] = []
+    with row_locked("1001"):
+        follow_ups = apply_batch(items=interleave(call_a, call_b), held=held)
+    # From call a's first change of its agent on, call a waits (in its order); call b is written whole.
+    first_change = next(n for n, item in enumerate(call_a) if isinstance(item.action, core.AgentState))
+    assert held == call_a[first_change:]
+    assert follow_ups == [("wrapup", agents[1].pk, 5)]
+    assert Call.objects.get(caller_channel_id="call-a").state == "CONNECTED"
+    assert Call.objects.get(caller_channel_id="call-b").state == "ENDED"
+    assert User.objects.get(pk=agents[0].pk).activity_state == core.CALLING
+    # Once the row is free the held records are written like any others.
+    again: list[_Item] = []
+    assert apply_batch(items=held, held=again) == [("wrapup", agents[0].pk, 5)] and again == []
+    assert Call.objects.get(caller_channel_id="call-a").state == "ENDED"
+    assert User.objects.get(pk=agents[0].pk).activity_state == core.POST_PROCESSING
