@@ -88,20 +88,26 @@ def _locked(agents) -> User | None:
     return agents.select_for_update(no_key=True).only(*_STATE_FIELDS).first()
 
 
-def agents_lock(agent_ids) -> set[int]:
-    """Lock these agents' rows for the transaction, without waiting for rows another transaction holds: returns the
-    ids of those (they are not locked; ask again later). Ids of no user are neither locked nor returned.
+@dataclass(frozen=True)
+class LockedAgents:
+    rows: dict[int, User]  # locked by this transaction, with the columns a state change reads
+    held: set[int]  # another transaction holds these: not locked, not waited for
+
+
+def agents_lock(agent_ids) -> LockedAgents:
+    """Lock these agents' rows for the transaction without waiting for rows another transaction holds (ask for those
+    again later). Ids of no user are in neither part.
 
     The telephony engine changes many agents per transaction: one agent held elsewhere (an import, a session left
     open) must hold up that agent's calls only, not every call of the batch.
     """
     wanted = set(agent_ids)
     rows = User.objects.filter(pk__in=wanted).order_by("pk")
-    missing = wanted - set(rows.select_for_update(no_key=True, skip_locked=True).values_list("pk", flat=True))
-    if not missing:
-        return set()
-    # A plain read does not wait for row locks: what it finds, another transaction holds.
-    return set(User.objects.filter(pk__in=missing).values_list("pk", flat=True))
+    locked = {agent.pk: agent for agent in rows.select_for_update(no_key=True, skip_locked=True).only(*_STATE_FIELDS)}
+    missing = wanted - set(locked)
+    # A plain read does not wait for row locks: what it finds of the rest, another transaction holds.
+    held = set(User.objects.filter(pk__in=missing).values_list("pk", flat=True)) if missing else set()
+    return LockedAgents(locked, held)
 
 
 def activity_change_in_transaction(
@@ -152,15 +158,22 @@ class AppliedChange:
     extension: str | None = None
 
 
-def telephony_changes_apply(changes: list[TelephonyChange]) -> list[AppliedChange | None]:
+def telephony_changes_apply(
+    changes: list[TelephonyChange], *, locked: dict[int, User] | None = None
+) -> list[AppliedChange | None]:
     """The telephony core's changes of different agents, in the caller's transaction, by activity_change's rules:
     one lock for all their rows, one insert for the audit rows, one update per kind of change.
 
+    `locked`: the agents' rows as agents_lock returned them earlier in this transaction; each change keeps its
+    instance up to date, so a transaction making several rounds of changes reads and locks its agents only once.
     Returns, per change, what happened, or None where it was refused (the agent had moved on).
     """
     assert len({change.agent_id for change in changes}) == len(changes), "one change per agent at a time"
-    rows = User.objects.filter(pk__in=[change.agent_id for change in changes]).order_by("pk")
-    agents = {agent.pk: agent for agent in rows.select_for_update(no_key=True).only(*_STATE_FIELDS)}
+    if locked is not None:
+        agents = locked
+    else:
+        rows = User.objects.filter(pk__in=[change.agent_id for change in changes]).order_by("pk")
+        agents = {agent.pk: agent for agent in rows.select_for_update(no_key=True).only(*_STATE_FIELDS)}
     now = timezone.now()
     actor = Actor.telephony()
     audit: list[ActivityChange] = []

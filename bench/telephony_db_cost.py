@@ -71,6 +71,12 @@ def measure(args, agents) -> None:
         ]
         return [_Item(key, action, 0.0) for action in actions]
 
+    def write(items: list[_Item]) -> None:
+        """As the records writer does: the batch's agents locked first, none held by another transaction here."""
+        held: list[_Item] = []
+        apply_batch(items=items, held=held)
+        assert not held
+
     for label, batch in (("one call per transaction", 1), (f"{args.batch} calls per transaction", args.batch)):
         QUERIES[0] = 0
         started, cpu = time.monotonic(), time.process_time()
@@ -78,10 +84,10 @@ def measure(args, agents) -> None:
         for n in range(args.calls):
             pending += one_call(n)
             if (n + 1) % batch == 0:
-                apply_batch(items=pending)
+                write(pending)
                 pending = []
         if pending:
-            apply_batch(items=pending)
+            write(pending)
         cpu_ms = 1000 * (time.process_time() - cpu) / args.calls
         wall_ms = 1000 * (time.monotonic() - started) / args.calls
         queries = QUERIES[0] / args.calls

@@ -107,14 +107,16 @@ def claim_agents(*, claims: list[tuple[int, str]]) -> list[tuple[Claim | None, s
 
     Each agent once per call of this function (DirectClaims holds a second claim for the next batch)."""
     with transaction.atomic():
-        held = agents_lock(agent_id for agent_id, _note in claims)
+        locked = agents_lock(agent_id for agent_id, _note in claims)
+        held = locked.held
         changes = [
             TelephonyChange(agent_id=agent_id, to_state=ActivityState.CALLING, only_from=(ActivityState.READY,),
                             note=note, claim=True)
             for agent_id, note in claims
             if agent_id not in held
         ]  # fmt: skip
-        applied = dict(zip([change.agent_id for change in changes], telephony_changes_apply(changes), strict=True))
+        results = telephony_changes_apply(changes, locked=locked.rows)
+        applied = dict(zip([change.agent_id for change in changes], results, strict=True))
     refused = [agent_id for agent_id, result in applied.items() if result is None]
     offline = set(
         User.objects.filter(pk__in=refused, activity_state=ActivityState.READY, endpoint_online=False).values_list(
@@ -132,14 +134,17 @@ def claim_agents(*, claims: list[tuple[int, str]]) -> list[tuple[Claim | None, s
     return results
 
 
-def agent_changes_apply(*, changes: list[TelephonyChange]) -> list[AppliedChange | None]:
-    """State changes of different agents at once (a wave of the records writer), in its transaction.
+def agent_changes_apply(
+    *, changes: list[TelephonyChange], locked: dict[int, User] | None = None
+) -> list[AppliedChange | None]:
+    """State changes of different agents at once (a wave of the records writer), in its transaction; `locked` as
+    for telephony_changes_apply.
 
     A change with after_wrapup ends the agent's wrap-up (unless they ended it already): READY, or what they chose for
     after this call; either way the call's wrap-up time is recorded, for the average handle time.
     """
     with transaction.atomic(savepoint=False):
-        results = telephony_changes_apply(changes)
+        results = telephony_changes_apply(changes, locked=locked)
         wrapups = {}
         for change, result in zip(changes, results, strict=True):
             if change.after_wrapup and (seconds := _wrapup_seconds(change.agent_id, result)) is not None:

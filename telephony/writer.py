@@ -168,24 +168,26 @@ def apply_batch(*, items: list[_Item], held: list[_Item] | None = None) -> list:
     follow_ups: list = []
     timeline: list[tuple[str, dict]] = []
     with transaction.atomic():
+        agents = None  # the batch's agents, locked once for all its waves (read per wave without `held`)
         if held is not None:
-            items = _without_locked_agents(items, held)
+            items, agents = _without_locked_agents(items, held)
         for wave in _waves(items, follow_ups, timeline):
-            _apply_wave(wave, follow_ups)
+            _apply_wave(wave, follow_ups, agents)
         if timeline:
             call_records.calls_events_add(timeline)
     return follow_ups
 
 
-def _without_locked_agents(items: list[_Item], held: list[_Item]) -> list[_Item]:
+def _without_locked_agents(items: list[_Item], held: list[_Item]) -> tuple[list[_Item], dict | None]:
+    """The items to write now, and the rows of their agents, locked."""
     wanted = {agent_id for item in items if (agent_id := _changed_agent(item.action)) is not None}
     if not wanted:
-        return items
-    held_elsewhere = agents_lock(wanted)
-    if not held_elsewhere:
-        return items
+        return items, None
+    locked = agents_lock(wanted)
+    if not locked.held:
+        return items, locked.rows
     waiting_calls: set[str] = set()
-    waiting_agents = set(held_elsewhere)
+    waiting_agents = set(locked.held)
     ready = []
     for item in items:
         agent_id = _changed_agent(item.action)
@@ -197,7 +199,7 @@ def _without_locked_agents(items: list[_Item], held: list[_Item]) -> list[_Item]
                 waiting_agents.add(agent_id)
         else:
             ready.append(item)
-    return ready
+    return ready, locked.rows
 
 
 def _changed_agent(action) -> int | None:
@@ -263,7 +265,7 @@ _CALL_RECORD_WRITERS = (
 _READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd)
 
 
-def _apply_wave(wave: list[_Item], follow_ups: list) -> None:
+def _apply_wave(wave: list[_Item], follow_ups: list, agents: dict | None) -> None:
     kinds: dict[type, list[_Item]] = {}
     for item in wave:
         kinds.setdefault(type(item.action), []).append(item)
@@ -280,14 +282,14 @@ def _apply_wave(wave: list[_Item], follow_ups: list) -> None:
                 write(records)
     changes = kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])
     if changes:
-        _apply_agent_changes([item.action for item in changes], follow_ups)
+        _apply_agent_changes([item.action for item in changes], follow_ups, agents)
     for item in kinds.pop(core.EndpointUnreachable, []):
         directory.agent_endpoint_unreachable(agent_id=item.action.agent_id)
     if kinds:
         raise TypeError(f"not records: {list(kinds)}")
 
 
-def _apply_agent_changes(actions: list, follow_ups: list) -> None:
+def _apply_agent_changes(actions: list, follow_ups: list, agents: dict | None) -> None:
     changes = [
         TelephonyChange(agent_id=action.agent_id, only_from=(core.POST_PROCESSING,), note="wrap-up time over",
                         after_wrapup=True)
@@ -296,7 +298,7 @@ def _apply_agent_changes(actions: list, follow_ups: list) -> None:
                              note=action.note)
         for action in actions
     ]  # fmt: skip
-    for action, result in zip(actions, directory.agent_changes_apply(changes=changes), strict=True):
+    for action, result in zip(actions, directory.agent_changes_apply(changes=changes, locked=agents), strict=True):
         # After a wrap-up (ended now or by hand before) or a change to READY, the agent may take a waiting call.
         if isinstance(action, WrapUpOver) or (result is not None and result.to_state == core.READY):
             follow_ups.append(("agent_free", action.agent_id))

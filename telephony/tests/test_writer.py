@@ -241,3 +241,18 @@ def test_records_waiting_for_an_agent_another_transaction_holds_are_held_back_an
     assert apply_batch(items=held, held=again) == [("wrapup", agents[0].pk, 5)] and again == []
     assert Call.objects.get(caller_channel_id="call-a").state == "ENDED"
     assert User.objects.get(pk=agents[0].pk).activity_state == core.POST_PROCESSING
+
+
+def test_the_writer_locks_and_reads_a_batchs_agents_once_for_all_its_waves():
+    """A whole call in one batch moves its agent twice (ON_CALL, then wrap-up) in two waves: one locking read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _company, agents, _queue = make_call_center(extensions=["1001", "1002"])
+    claimed(*agents)
+    with CaptureQueriesContext(connection) as queries:
+        apply_batch(items=interleave(answered_call("call-a", agents[0], 0), answered_call("call-b", agents[1], 1)),
+                    held=[])  # fmt: skip
+    agent_reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "accounts_user"."id"')]
+    assert len(agent_reads) == 1 and "FOR NO KEY UPDATE SKIP LOCKED" in agent_reads[0]
+    assert snapshot()["agents"] == [("agent1001", "POST_PROCESSING", None), ("agent1002", "POST_PROCESSING", None)]
