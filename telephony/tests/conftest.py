@@ -1,4 +1,4 @@
-"""Fixtures of the Asterisk configuration tests: the project's default settings and a demo company."""
+"""Fixtures of the telephony tests: a fake Asterisk on loopback, the project's default settings, a demo company."""
 
 import pytest
 
@@ -6,6 +6,16 @@ from accounts.models import Role
 from accounts.services import user_create
 from calls.models import Queue
 from companies.services import company_create
+from telephony.fake_ari import FakeAsterisk
+
+
+@pytest.fixture
+async def fake():
+    """The fake Asterisk, started on a free loopback port (ARI user pbx, password secret; see support.config_for)."""
+    asterisk = FakeAsterisk(user="pbx", password="secret")
+    await asterisk.start(host="127.0.0.1", port=0)
+    yield asterisk
+    await asterisk.stop()
 
 
 @pytest.fixture

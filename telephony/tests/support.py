@@ -19,6 +19,12 @@ from telephony.ari import AriConfig
 from telephony.service import TelephonyService
 
 
+def config_for(fake) -> AriConfig:
+    """How the telephony task reaches the `fake` fixture's Asterisk."""
+    return AriConfig(host="127.0.0.1", port=int(fake.base_url.rsplit(":", 1)[1]), user="pbx", password="secret",
+                     app="pbx_ari")  # fmt: skip
+
+
 def make_call_center(*, extensions: list[str], queue_number: str | None = None, wrapup: int = 1, ring_timeout=15):
     """A company with agents on these extensions (READY) and optionally a queue with all of them."""
     company = company_create(name="Lab Contact Center", wrapup_seconds=wrapup)
@@ -95,9 +101,8 @@ def agent_state(username: str) -> str:
 
 
 @contextlib.contextmanager
-def row_locked(extension: str):
-    """Another session updates the agent's row in a transaction left open until the block ends (as a long import of
-    users, or a session stuck half-way, does)."""
+def another_session():
+    """A second connection to the test database, in a transaction left open until the block ends."""
     settings = connection.settings_dict
     with (
         psycopg.connect(
@@ -105,5 +110,13 @@ def row_locked(extension: str):
         ) as other,
         other.transaction(),
     ):
+        yield other
+
+
+@contextlib.contextmanager
+def row_locked(extension: str):
+    """Another session updates the agent's row in a transaction left open until the block ends (as a long import of
+    users, or a session stuck half-way, does)."""
+    with another_session() as other:
         other.execute("UPDATE accounts_user SET first_name = first_name WHERE extension = %s", [extension])
         yield

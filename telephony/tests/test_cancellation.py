@@ -15,9 +15,7 @@ import pytest
 
 from telephony.leader import LeaderLock
 from telephony.service import TelephonyService
-from telephony.tests.support import make_call_center, wait_for_db, wait_until
-from telephony.tests.test_resilience import fake  # noqa: F401 (fixture)
-from telephony.tests.test_routing import config_for
+from telephony.tests.support import config_for, make_call_center, wait_for_db, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,7 +46,7 @@ async def test_a_cancel_landing_at_any_step_of_the_lock_check_is_never_swallowed
         await lock.release()
 
 
-async def test_the_service_stops_promptly_whenever_it_is_cancelled(fake):  # noqa: F811
+async def test_the_service_stops_promptly_whenever_it_is_cancelled(fake):
     await wait_for_db(lambda: make_call_center(extensions=["1001"]))
     rng = random.Random(11)
     for _ in range(15):

@@ -17,14 +17,6 @@ AUTH = {"Authorization": "Basic " + base64.b64encode(b"pbx:secret").decode()}
 
 
 @pytest.fixture
-async def fake():
-    asterisk = FakeAsterisk(user="pbx", password="secret")
-    await asterisk.start(host="127.0.0.1", port=0)
-    yield asterisk
-    await asterisk.stop()
-
-
-@pytest.fixture
 async def http():
     async with aiohttp.ClientSession(headers=AUTH) as session:
         yield session

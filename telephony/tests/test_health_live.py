@@ -5,20 +5,10 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 from django.test import AsyncClient
 
-from telephony.fake_ari import FakeAsterisk
 from telephony.models import TelephonyNode
-from telephony.tests.support import running_telephony, wait_for_db
-from telephony.tests.test_routing import config_for
+from telephony.tests.support import config_for, running_telephony, wait_for_db
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def fake():
-    asterisk = FakeAsterisk(user="pbx", password="secret")
-    await asterisk.start(host="127.0.0.1", port=0)
-    yield asterisk
-    await asterisk.stop()
 
 
 def leader_in(state: str):

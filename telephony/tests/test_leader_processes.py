@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from calls.models import Call
-from telephony.fake_ari import FakeAsterisk, Phone
+from telephony.fake_ari import Phone
 from telephony.models import TelephonyNode
 from telephony.tests.support import make_call_center, wait_for_db
 
@@ -33,14 +33,6 @@ def database_url() -> str:
     """The test database, for processes started by the test."""
     settings = connection.settings_dict
     return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-
-
-@pytest.fixture
-async def fake():
-    asterisk = FakeAsterisk(user="pbx", password="secret")
-    await asterisk.start(host="127.0.0.1", port=0)
-    yield asterisk
-    await asterisk.stop()
 
 
 async def start_server(fake, database_url: str) -> asyncio.subprocess.Process:

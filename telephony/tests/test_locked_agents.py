@@ -8,31 +8,21 @@ from __future__ import annotations
 
 import contextlib
 
-import psycopg
 import pytest
-from django.db import connection
 
 from accounts.models import ActivityChange, User
 from calls.models import Call
-from telephony.fake_ari import FakeAsterisk, Phone
-from telephony.tests.support import make_call_center, row_locked, running_telephony, wait_for_db
+from telephony.fake_ari import Phone
+from telephony.tests.support import (
+    another_session,
+    config_for,
+    make_call_center,
+    row_locked,
+    running_telephony,
+    wait_for_db,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def fake():
-    asterisk = FakeAsterisk(user="pbx", password="secret")
-    await asterisk.start(host="127.0.0.1", port=0)
-    yield asterisk
-    await asterisk.stop()
-
-
-def config_for(fake):
-    from telephony.ari import AriConfig
-
-    return AriConfig(host="127.0.0.1", port=int(fake.base_url.rsplit(":", 1)[1]), user="pbx", password="secret",
-                     app="pbx_ari")  # fmt: skip
 
 
 @pytest.fixture
@@ -108,13 +98,7 @@ async def test_a_caller_who_leaves_while_their_agent_is_locked_leaves_the_agent_
 @contextlib.contextmanager
 def audit_log_locked():
     """Another session keeps the audit log from taking rows until the block ends: a claim stalls mid-transaction."""
-    settings = connection.settings_dict
-    with (
-        psycopg.connect(
-            host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"]
-        ) as other,
-        other.transaction(),
-    ):
+    with another_session() as other:
         other.execute("LOCK TABLE accounts_activitychange IN EXCLUSIVE MODE")
         yield
 

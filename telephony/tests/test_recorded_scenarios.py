@@ -10,8 +10,7 @@ import pytest
 
 from calls.models import Call
 from telephony.fake_ari import Phone
-from telephony.tests.support import make_call_center, running_telephony, wait_for_db
-from telephony.tests.test_routing import config_for, fake  # noqa: F401  (fixture)
+from telephony.tests.support import config_for, make_call_center, running_telephony, wait_for_db
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # The project's copy of shared/ari-recordings (the events and REST exchanges), which the fake is tested against too.
@@ -46,7 +45,7 @@ def test_every_recorded_scenario_is_played_here():
 
 
 @pytest.mark.parametrize("case", sorted(SCENARIOS))
-async def test_recorded_scenario_through_the_product(case, fake, settings):  # noqa: F811
+async def test_recorded_scenario_through_the_product(case, fake, settings):
     phone, caller_action, disposition, hangup_by, heard = SCENARIOS[case]
     settings.DIRECT_RING_TIMEOUT = 2
     await wait_for_db(lambda: make_call_center(extensions=["1001"], wrapup=0))

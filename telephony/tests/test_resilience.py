@@ -13,18 +13,9 @@ from accounts.models import ActivityChange, User
 from calls.models import Call, Offer
 from telephony.fake_ari import FakeAsterisk, Phone
 from telephony.service import TelephonyService
-from telephony.tests.support import make_call_center, running_telephony, wait_for_db, wait_until
-from telephony.tests.test_routing import config_for
+from telephony.tests.support import config_for, make_call_center, running_telephony, wait_for_db, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def fake():
-    asterisk = FakeAsterisk(user="pbx", password="secret")
-    await asterisk.start(host="127.0.0.1", port=0)
-    yield asterisk
-    await asterisk.stop()
 
 
 def ended_count() -> int:

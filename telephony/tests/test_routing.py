@@ -7,25 +7,10 @@ import pytest
 from accounts.models import ActivityChange, User
 from calls.models import Call, CallEvent, Offer
 from companies.models import PauseReason
-from telephony.fake_ari import FakeAsterisk, Phone
-from telephony.tests.support import make_call_center, running_telephony, wait_for_db
+from telephony.fake_ari import Phone
+from telephony.tests.support import config_for, make_call_center, running_telephony, wait_for_db
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def fake():
-    asterisk = FakeAsterisk(user="pbx", password="secret")
-    await asterisk.start(host="127.0.0.1", port=0)
-    yield asterisk
-    await asterisk.stop()
-
-
-def config_for(fake):
-    from telephony.ari import AriConfig
-
-    return AriConfig(host="127.0.0.1", port=int(fake.base_url.rsplit(":", 1)[1]), user="pbx", password="secret",
-                     app="pbx_ari")  # fmt: skip
 
 
 def the_call() -> Call | None:
