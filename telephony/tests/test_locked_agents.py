@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def center():
-    return make_call_center(extensions=["1001", "1002"], wrapup=0)
+    return make_call_center(extensions=["1001", "1002"], queue_number="5000", wrapup=0)
 
 
 def state(extension: str) -> str:
@@ -103,11 +103,14 @@ def audit_log_locked():
         yield
 
 
-async def test_a_claim_that_commits_after_its_caller_left_gives_the_agent_back(fake, center):
+@pytest.mark.parametrize("number", ["1001", "5000"], ids=["direct call", "queue call"])
+async def test_a_claim_that_commits_after_its_caller_left_gives_the_agent_back(fake, center, number):
     fake.add_endpoint("1001", Phone.answer_after(ms=50))
     async with running_telephony(config_for(fake)):
+        away = User.objects.filter(extension="1002")  # only 1001 can be claimed
+        await wait_for_db(lambda: away.update(activity_state="AWAY"), what="1002 away")
         with audit_log_locked():
-            call = await fake.place_call(exten="1001", caller_number="01011112222")
+            call = await fake.place_call(exten=number, caller_number="01011112222")
             await wait_for_db(lambda: Call.objects.exists(), what="the call recorded")
             await call.hangup()
             await wait_for_db(lambda: Call.objects.filter(state="ENDED").exists(), what="the end recorded")
