@@ -664,6 +664,8 @@ class Engine:
             handle.cancel()
         for worker in list(self.workers.values()):
             worker.task.cancel()
+            if worker.claim_task is not None:
+                worker.claim_task.cancel()
         self.writer.task.cancel()
         for task in list(self._background):
             task.cancel()
