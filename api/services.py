@@ -277,7 +277,8 @@ def user_deactivate(*, actor: User, user: User) -> User:
     _check_may_edit(actor=actor, user=user)
     if user.pk == actor.pk:
         raise Conflict(_("You cannot deactivate your own account."))
-    user = User.objects.select_for_update().get(pk=user.pk)
+    # NO KEY, as in accounts.services._locked: rows that only refer to the user (calls, audit) need not wait.
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
@@ -302,7 +303,8 @@ def user_deactivate(*, actor: User, user: User) -> User:
 @transaction.atomic
 def user_reactivate(*, actor: User, user: User) -> User:
     _check_may_edit(actor=actor, user=user)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    # NO KEY, as in accounts.services._locked: rows that only refer to the user (calls, audit) need not wait.
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
@@ -324,7 +326,8 @@ PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "extension")
 def user_update(*, actor: User, user: User, changes: dict) -> User:
     """Applies the given changes (only the keys present); role and company moves follow the creation rules."""
     _check_may_edit(actor=actor, user=user)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    # NO KEY, as in accounts.services._locked: rows that only refer to the user (calls, audit) need not wait.
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     previous_company_id = user.company_id
     role = changes.get("role", user.role)
     if "role" in changes and role != user.role:
