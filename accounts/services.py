@@ -88,6 +88,12 @@ def _locked(agents) -> User | None:
     return agents.select_for_update(no_key=True).only(*_STATE_FIELDS).first()
 
 
+def user_locked(user_id: int) -> User:
+    """The whole user, their row locked until the transaction ends (FOR NO KEY UPDATE, for the reason `_locked`
+    gives): how a person's edit of a user starts."""
+    return User.objects.select_for_update(no_key=True).get(pk=user_id)
+
+
 @dataclass(frozen=True)
 class LockedAgents:
     rows: dict[int, User]  # locked by this transaction, with the columns a state change reads

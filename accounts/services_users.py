@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from accounts.models import Role, User
-from accounts.services import ActivityChangeRefused, Actor, activity_change, roster_changed
+from accounts.services import ActivityChangeRefused, Actor, activity_change, roster_changed, user_locked
 from accounts.states import ActivityState
 
 _EDITABLE = {"first_name", "last_name", "email", "phone", "extension", "role", "company"}
@@ -27,8 +27,7 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
     """Disabling signs the user out of new sessions and, for an idle agent, moves them to DISABLED in the audit log.
 
     An agent on a call is refused: the call must end first (a manager never cuts a call from the console)."""
-    # NO KEY, as in accounts.services._locked: rows that only refer to the user (calls, audit) need not wait.
-    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    user = user_locked(user.pk)
     if not active and user.role == Role.AGENT and user.activity_state != ActivityState.DISABLED:
         activity_change(agent_id=user.pk, to_state=ActivityState.DISABLED, actor=Actor.person(user=by, agent=user))
         user.refresh_from_db()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.security import auth_event_record, client_ip, login_failed, login_is_rate_limited
-from accounts.services import Actor, activity_change, roster_changed, user_create, user_set_password
+from accounts.services import Actor, activity_change, roster_changed, user_create, user_locked, user_set_password
 from accounts.states import ActivityState
 from api.errors import ApiError, Conflict
 from api.models import ApiToken
@@ -277,8 +277,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
     _check_may_edit(actor=actor, user=user)
     if user.pk == actor.pk:
         raise Conflict(_("You cannot deactivate your own account."))
-    # NO KEY, as in accounts.services._locked: rows that only refer to the user (calls, audit) need not wait.
-    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    user = user_locked(user.pk)
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
@@ -303,8 +302,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
 @transaction.atomic
 def user_reactivate(*, actor: User, user: User) -> User:
     _check_may_edit(actor=actor, user=user)
-    # NO KEY, as in accounts.services._locked: rows that only refer to the user (calls, audit) need not wait.
-    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    user = user_locked(user.pk)
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
@@ -326,8 +324,7 @@ PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "extension")
 def user_update(*, actor: User, user: User, changes: dict) -> User:
     """Applies the given changes (only the keys present); role and company moves follow the creation rules."""
     _check_may_edit(actor=actor, user=user)
-    # NO KEY, as in accounts.services._locked: rows that only refer to the user (calls, audit) need not wait.
-    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    user = user_locked(user.pk)
     previous_company_id = user.company_id
     role = changes.get("role", user.role)
     if "role" in changes and role != user.role:

@@ -117,12 +117,15 @@ def claim_agents(*, claims: list[tuple[int, str]]) -> list[tuple[Claim | None, s
         ]  # fmt: skip
         results = telephony_changes_apply(changes, locked=locked.rows)
         applied = dict(zip([change.agent_id for change in changes], results, strict=True))
-    refused = [agent_id for agent_id, result in applied.items() if result is None]
-    offline = set(
-        User.objects.filter(pk__in=refused, activity_state=ActivityState.READY, endpoint_online=False).values_list(
-            "pk", flat=True
-        )
-    )
+    # A refused agent's locked row still shows why: READY with the phone unregistered is "offline".
+    offline = {
+        agent_id
+        for agent_id, result in applied.items()
+        if result is None
+        and (row := locked.rows.get(agent_id)) is not None
+        and row.activity_state == ActivityState.READY
+        and not row.endpoint_online
+    }
     results: list[tuple[Claim | None, str]] = []
     for agent_id, _note in claims:
         if agent_id in held:

@@ -187,16 +187,32 @@ class DirectClaims:
     """Claims of the agents that direct calls ring, several per transaction: while one batch is in the database the
     next gathers. An agent asked for twice waits for the next batch, where the first claim has made them busy.
 
-    An agent whose row another transaction holds is asked for again a moment later, without holding up the batch;
-    a claim whose call is gone by the time the database answers gives its agent straight back."""
+    An agent whose row another transaction holds is asked for again when the records writer commits (the holder is
+    most often the writer's own batch, changing that agent) or a moment later, without holding up the batch; a claim
+    whose call is gone by the time the database answers gives its agent straight back."""
 
     RETRY_LOCKED_SECONDS = 0.1
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self.waiting: list[_DirectClaim] = []
+        self.held: list[_DirectClaim] = []  # their agents' rows were held elsewhere: asked for again by retry_held
+        self._retry: asyncio.TimerHandle | None = None
         self.wakeup = asyncio.Event()
         self.task = asyncio.create_task(self._run(), name="direct claims")
+
+    def stop(self) -> None:
+        self.task.cancel()
+        if self._retry is not None:
+            self._retry.cancel()
+
+    def retry_held(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        held, self.held = self.held, []
+        for claim in held:
+            self._add(claim)
 
     async def claim(self, key: str, agent_id: int, *, wait: float) -> tuple[directory.Claim | None, str]:
         """(claim, "") or (None, "busy" | "offline"); raises DatabaseUnavailable. `wait`: how long to wait for an
@@ -244,7 +260,9 @@ class DirectClaims:
             return
         if reason == "locked":
             if time.monotonic() < claim.until:
-                asyncio.get_running_loop().call_later(self.RETRY_LOCKED_SECONDS, self._add, claim)
+                self.held.append(claim)
+                if self._retry is None:
+                    self._retry = asyncio.get_running_loop().call_later(self.RETRY_LOCKED_SECONDS, self.retry_held)
                 return
             result = (None, "busy")
         claim.future.set_result(result)
@@ -500,6 +518,8 @@ class Engine:
     # -- after commits: wrap-up timers, freed agents
 
     def after_commit(self, follow_ups: list) -> None:
+        if self.claims.held:
+            self.claims.retry_held()  # the batch's own locks on its agents are gone
         for follow_up in follow_ups:
             if follow_up[0] == "agent_free":
                 self.matcher.poke()
@@ -659,7 +679,7 @@ class Engine:
         except TimeoutError:
             logger.error("stopping with %d telephony writes not written", self.pending_writes)
         self.matcher.task.cancel()
-        self.claims.task.cancel()
+        self.claims.stop()
         for handle in self.wrapup_timers.values():
             handle.cancel()
         for worker in list(self.workers.values()):

@@ -123,3 +123,18 @@ async def test_a_claim_that_commits_after_its_caller_left_gives_the_agent_back(f
                          ("CALLING", "READY", "caller left before ringing")]  # fmt: skip
         originates = [r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/channels")]
         assert not originates
+
+
+async def test_a_claim_waiting_for_a_lock_is_asked_again_when_the_writer_commits(fake, center, monkeypatch):
+    """The row's holder is most often the writer's own batch: its commit, not a timer, sends the claim again."""
+    from telephony.engine import DirectClaims
+
+    monkeypatch.setattr(DirectClaims, "RETRY_LOCKED_SECONDS", 600.0)  # the timer alone would come far too late
+    fake.add_endpoint("1001", Phone.answer_after(ms=50))
+    fake.add_endpoint("1002", Phone.answer_after(ms=50))
+    async with running_telephony(config_for(fake)) as service:
+        with row_locked("1001"):
+            await fake.place_call(exten="1001", caller_number="01011112222")
+            await wait_for_db(lambda: service.engine.claims.held, what="the claim waiting for the lock")
+        await fake.place_call(exten="1002", caller_number="01033334444")  # its records make the writer commit
+        await wait_for_db(lambda: state("1001") == "ON_CALL", what="the first call claimed after a commit")
