@@ -119,9 +119,11 @@ class AriClient:
             await self._session.close()
             self._session = None
 
-    async def request(self, method: str, path: str, **params):
-        """Send one command; returns the parsed JSON body (None for 204). Raises AriError or AriUnreachable."""
-        message = self._request_message(method, path, params)
+    async def request(self, method: str, path: str, *, json_body=None, **params):
+        """Send one command; returns the parsed JSON body (None for 204). Raises AriError or AriUnreachable.
+
+        Parameters go in the query; `json_body` is for the few commands whose parameter is a JSON body."""
+        message = self._request_message(method, path, params, json_body)
         try:
             async with asyncio.timeout(self.config.request_timeout):
                 response = await self.pool.exchange(message, method)
@@ -133,15 +135,22 @@ class AriClient:
             raise AriError(response.status, body, method, path)
         return body
 
-    def _request_message(self, method: str, path: str, params: dict) -> bytes:
+    def _request_message(self, method: str, path: str, params: dict, json_body=None) -> bytes:
         # Requoting keeps a path given to request() directly from breaking the request line (a space, a CR LF);
         # "%" is safe so the helpers' already quoted ids pass unchanged.
         target = "/ari" + quote(path, safe=_PATH_SAFE)
         query = {key: _query_value(value) for key, value in params.items() if value is not None}
         if query:
             target += "?" + urlencode(query, quote_via=quote)
-        length = _EMPTY_BODY if method in _METHODS_WITH_BODY else b""
-        return b"".join((method.encode("ascii"), b" ", target.encode("ascii"), self._request_tail, length, b"\r\n"))
+        if json_body is not None:
+            body = json.dumps(json_body, separators=(",", ":")).encode()
+            length = b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+        else:
+            body = b""
+            length = _EMPTY_BODY if method in _METHODS_WITH_BODY else b""
+        return b"".join(
+            (method.encode("ascii"), b" ", target.encode("ascii"), self._request_tail, length, b"\r\n", body)
+        )
 
     async def connect_events(self) -> aiohttp.ClientWebSocketResponse:
         """Open the events socket; raises AriError (401, 400) or AriUnreachable."""
@@ -203,6 +212,17 @@ class AriClient:
     async def subscribe(self, event_source: str):
         return await self.request(
             "POST", f"/applications/{quote(self.config.app)}/subscription", eventSource=event_source
+        )
+
+    async def event_filter(self, allowed_types) -> dict:
+        """Ask Asterisk to send the app only these event types (ARI eventFilter, Asterisk 13.26/16.3 and later).
+
+        The filter belongs to the app, not to this socket: it stays while Asterisk keeps the app, and a client that
+        takes the app over inherits it."""
+        return await self.request(
+            "PUT",
+            f"/applications/{quote(self.config.app)}/eventFilter",
+            json_body={"allowed": [{"type": kind} for kind in sorted(allowed_types)], "disallowed": []},
         )
 
     async def endpoints(self) -> list[dict]:

@@ -69,6 +69,16 @@ class StasisApp:
         # "PJSIP", "PJSIP/1001" or "" (all) -> how many times subscribed: Asterisk counts interest, so each
         # subscribe needs its own unsubscribe (res/stasis/app.c `interested`)
         self.endpoint_interest: dict[str, int] = {}
+        # PUT /applications/{app}/eventFilter: lists of {"type": …} objects, kept as given; empty allows everything
+        self.events_allowed: list[dict] = []
+        self.events_disallowed: list[dict] = []
+
+    def sends(self, event: dict) -> bool:
+        """stasis_app_event_allowed: not disallowed, and allowed (an empty allowed list allows every type)."""
+        kind = event.get("type")
+        if any(entry.get("type") == kind for entry in self.events_disallowed):
+            return False
+        return not self.events_allowed or any(entry.get("type") == kind for entry in self.events_allowed)
 
     @property
     def endpoint_subscriptions(self) -> list[str]:
@@ -87,6 +97,6 @@ class StasisApp:
             "bridge_ids": [br.id for br in asterisk.bridges.values() if self.name in br.apps],
             "endpoint_ids": list(self.endpoint_subscriptions),
             "device_names": [],
-            "events_allowed": [],
-            "events_disallowed": [],
+            "events_allowed": list(self.events_allowed),
+            "events_disallowed": list(self.events_disallowed),
         }

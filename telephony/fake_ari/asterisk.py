@@ -200,6 +200,8 @@ class FakeAsterisk:
         app = self.apps.get(app_name)
         if app is None or app.socket is None:
             return  # "Inactive Stasis app missed message": dropped, never replayed
+        if not app.sends(event):
+            return  # the app's event filter keeps it back (res/ari/ari_websockets.c)
         # jansson with JSON_COMPACT and no JSON_ENSURE_ASCII: raw UTF-8, e.g. Korean caller names unescaped
         event = {**event, "asterisk_id": ASTERISK_ID, "application": app_name}
         frame = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
@@ -815,6 +817,28 @@ class FakeAsterisk:
                 self._unsubscribe_one(app, scheme, target)
             else:
                 self._subscribe_one(app, scheme, target)
+        return app.to_json(self)
+
+    def event_filter(self, app_name: str, body) -> dict:
+        """PUT /applications/{app}/eventFilter (res/stasis/app.c stasis_app_event_filter_set): the disallowed list
+        is set first, then the allowed one; a list the body does not name is left as it is, an empty body clears both.
+        """
+        app = self.app_or_404(app_name)
+        for attribute, key in (("events_disallowed", "disallowed"), ("events_allowed", "allowed")):
+            entries = None if body is None or body == {} else body  # no body, or {}: both lists cleared
+            if isinstance(body, dict) and body:
+                if key not in body:
+                    continue
+                entries = body[key]
+                if entries is None:
+                    raise AriProblem(400, "Invalid format definition")  # a JSON null is not an array
+            if entries is not None and not (
+                isinstance(entries, list)
+                and all(isinstance(entry, dict) and isinstance(entry.get("type"), str) and entry["type"]
+                        for entry in entries)
+            ):  # fmt: skip
+                raise AriProblem(400, "Invalid format definition")
+            setattr(app, attribute, list(entries or []))
         return app.to_json(self)
 
     def _subscribe_one(self, app: StasisApp, scheme: str, target: str) -> None:

@@ -115,6 +115,7 @@ class AriServer:
         r.add("applications", GET=lambda p, b: [app.to_json(a) for app in a.apps.values()])
         r.add("applications/{app}", GET=lambda p, b, name: a.app_or_404(name).to_json(a))
         r.add("applications/{app}/subscription", POST=self.subscribe, DELETE=self.unsubscribe)
+        r.add("applications/{app}/eventFilter", PUT=lambda p, b, name: a.event_filter(name, b))
         r.add("channels", GET=lambda p, b: [ch.snapshot() for ch in a.channels.values()], POST=self.originate)
         r.add("channels/{id}", GET=lambda p, b, cid: a.channel(cid).snapshot(), POST=self.originate_with_id,
               DELETE=lambda p, b, cid: a.hangup(cid, p.get("reason"), p.get("reason_code")))  # fmt: skip
@@ -163,6 +164,9 @@ class AriServer:
                 try:
                     body = json.loads(raw)
                 except ValueError:
+                    body = None
+                # jansson without JSON_DECODE_ANY (ast_http_get_json): only an object or an array at the top
+                if not isinstance(body, dict | list):
                     return json_response(400, {"message": "Error parsing request body"})
         params.update(request.query)
         if not _authenticated(self.asterisk, request):

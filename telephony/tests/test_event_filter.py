@@ -1,11 +1,20 @@
-"""The events socket parses only the event types the product reads, told from the first bytes of each frame."""
+"""Only the event types the product reads: Asterisk is asked to send no others (ARI eventFilter), and what still
+comes (before the filter is set, or from an Asterisk without one) is skipped by its first bytes, unparsed."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import pytest
+
+from accounts.models import User
+from calls.models import Call
 from telephony.connection import EVENTS_READ, _unread_type
+from telephony.fake_ari import Phone
+from telephony.fake_ari.asterisk import AriProblem
+from telephony.tests.support import config_for, make_call_center, running_telephony, wait_for_db, wait_until
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "fake_ari" / "recordings"
 
@@ -29,3 +38,58 @@ def test_every_recorded_frame_is_parsed_exactly_when_its_type_is_read():
 def test_frames_that_do_not_look_like_asterisks_are_parsed_and_judged_there():
     for frame in ["not json", "[1, 2]", '{"no_type": 1}', '{"type": "NoSuchEvent"}', '{"type":5}', '{"type":"', ""]:
         assert not _unread_type(frame), frame
+
+
+# ------------------------------------------------------------------------------------------------ at the source
+def _answered_record():
+    return Call.objects.filter(state="ENDED", disposition="ANSWERED").first()
+
+
+async def _one_answered_call(fake) -> Call:
+    call = await fake.place_call(exten="1001", caller_number="01012345678")
+    await wait_for_db(lambda: User.objects.get(extension="1001").activity_state == "ON_CALL", what="on call")
+    await call.hangup()
+    return await wait_for_db(_answered_record, what="the call's record")
+
+
+@pytest.fixture
+def center(transactional_db):
+    return make_call_center(extensions=["1001"])
+
+
+async def test_asterisk_is_asked_for_the_types_read_and_sends_no_other(fake, center, caplog):
+    fake.add_endpoint("1001", Phone.answer_after(ms=50))
+    caplog.set_level(logging.INFO, logger="telephony.connection")
+    async with running_telephony(config_for(fake)) as service:
+        app = fake.apps["pbx_ari"]
+        assert sorted(entry["type"] for entry in app.events_allowed) == sorted(EVENTS_READ)
+        assert app.events_disallowed == []
+        record = await _one_answered_call(fake)
+        assert record.talk_seconds is not None and record.hangup_by == "CALLER"
+        counters = service.engine.stats.counters
+        assert counters["events_received"] > 0 and counters["events_ignored"] == 0, counters
+
+        # Asterisk restarted: the app, and its filter, are new; the filter is asked for again.
+        await fake.restart()
+        fake.add_endpoint("1001", Phone.answer_after(ms=50))
+        await wait_until(lambda: "pbx_ari" in fake.apps and fake.apps["pbx_ari"].events_allowed, 15, what="filter")
+    assert [r.getMessage() for r in caplog.records].count(
+        "ARI event filter set: Asterisk sends only " + ", ".join(sorted(EVENTS_READ))
+    ) == 1, "said once, not once per connect"
+
+
+async def test_an_asterisk_without_the_filter_still_routes_and_the_rest_is_skipped_here(
+    fake, center, caplog, monkeypatch
+):
+    def older_asterisk(app_name, body):  # before 13.26 / 16.3 the route does not exist
+        raise AriProblem(404, "Resource not found")
+
+    monkeypatch.setattr(fake, "event_filter", older_asterisk)
+    fake.add_endpoint("1001", Phone.answer_after(ms=50))
+    async with running_telephony(config_for(fake)) as service:
+        record = await _one_answered_call(fake)
+        assert record.talk_seconds is not None and record.hangup_by == "CALLER"
+        assert service.connection.events_filtered is False
+        assert service.engine.stats.counters["events_ignored"] > 0
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "event filter" in r.getMessage()]
+    assert len(said) == 1 and "404 Resource not found" in said[0], said

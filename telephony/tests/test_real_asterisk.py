@@ -11,11 +11,13 @@ import shutil
 import urllib.request
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from accounts.models import User
 from calls.models import Call
-from telephony.ari import AriConfig
+from telephony.ari import AriConfig, _basic_auth
+from telephony.connection import EVENTS_READ
 from telephony.tests.support import make_call_center, running_telephony, wait_for_db
 
 LAB_CONFIG = AriConfig(host="127.0.0.1", port=8088, user="ari-user", password="ari-secret", app="pbx_ari")
@@ -169,3 +171,54 @@ async def test_events_socket_cut_mid_call_the_call_is_still_recorded_once(call_c
         assert call.disposition == "ANSWERED"
         assert await wait_for_db(Call.objects.count) == 1
         assert await wait_for_db(lambda: state_of("1001") == "READY", 10)
+
+
+async def test_asterisk_sends_only_the_event_types_the_product_reads(call_center):
+    async with running_telephony(LAB_CONFIG) as service:
+        app = await service.connection.client.application()
+        assert sorted(entry["type"] for entry in app["events_allowed"]) == sorted(EVENTS_READ)
+        agent_phone = await phone("uas_answer.xml", 5070)
+        customer = await caller("1001", talk_ms=1000)
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(agent_phone, customer)
+        assert (call.disposition, call.hangup_by) == ("ANSWERED", "CALLER")
+        counters = service.engine.stats.counters
+        assert counters["events_received"] >= 6 and counters["events_ignored"] == 0, counters
+
+
+FILTER_REQUESTS = [
+    {"allowed": [{"type": "StasisStart"}, {"type": "StasisEnd"}], "disallowed": []},
+    {"disallowed": [{"type": "StasisEnd"}]},
+    None,
+    {"allowed": [{"name": "x"}]},
+    {"allowed": {"type": "Dial"}},
+    {"allowed": None},
+    {"allowed": ["StasisStart"]},
+    "StasisStart",
+    {"disallowed": [{"type": "Dial"}], "allowed": "all"},
+    [{"type": "Dial"}],
+    {"allowed": [{"type": "StasisStart", "extra": 1}]},
+    {},
+]
+
+
+async def test_the_fakes_event_filter_answers_as_asterisk_does(fake):
+    """Request by request, the same status, message and filter lists from the lab's Asterisk and the fake."""
+
+    async def answers(base_url: str, user: str, password: str) -> list:
+        headers = {"Authorization": _basic_auth(user, password)}
+        got = []
+        async with aiohttp.ClientSession(headers=headers) as http:
+            socket = await http.ws_connect(base_url.replace("http", "ws") + "/ari/events?app=pbx_ari")
+            for body in FILTER_REQUESTS:
+                options = {} if body is None else {"json": body}
+                async with http.put(f"{base_url}/ari/applications/pbx_ari/eventFilter", **options) as response:
+                    answer = await response.json()
+                    got.append((response.status, answer.get("message"), answer.get("events_allowed"),
+                                answer.get("events_disallowed")))  # fmt: skip
+            await socket.close()
+        return got
+
+    real = await answers("http://127.0.0.1:8088", "ari-user", "ari-secret")
+    assert real == await answers(fake.base_url, "pbx", "secret")
+    assert real[-1] == (200, None, [], []), "the lab's app is left with no filter"
