@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Subquery
 from accounts.models import User
 from calls.live import publish_call_changed
 from calls.models import Call, CallEvent, CallState, Direction, Offer, OfferResult
+from pbx.row_inserts import insert_under_parents
 from pbx.row_updates import update_each
 
 # Nested inside the telephony writer's batch transaction: no savepoint per call, which would double the round trips.
@@ -260,24 +261,20 @@ def call_events_add(*, caller_channel_id: str, events: list[dict]) -> None:
 
 @atomic
 def calls_events_add(events: list[tuple[str, dict]]) -> None:
-    """Timeline rows of many calls, (caller channel id, event) each, in one insert; known rows are skipped."""
-    keys = {key for key, _event in events}
-    call_ids = dict(Call.objects.filter(caller_channel_id__in=keys).values_list("caller_channel_id", "pk"))
-    CallEvent.objects.bulk_create(
-        [_timeline_row(call_ids[key], event) for key, event in events if key in call_ids], ignore_conflicts=True
-    )
+    """Timeline rows of many calls, (caller channel id, event) each, in one insert that finds each call by its caller
+    channel id; rows already recorded (same call and key) and rows of unknown calls are skipped."""
+    insert_under_parents(CallEvent, "call", "caller_channel_id", [(key, _timeline_row(event)) for key, event in events])
 
 
-def _timeline_row(call_id: int, event: dict) -> CallEvent:
+def _timeline_row(event: dict) -> dict:
     channel_id = event.get("channel_id", "")
-    return CallEvent(
-        call_id=call_id,
-        at=event["at"],
-        kind=event["kind"][:40],
-        channel_id=channel_id[:150],
-        detail=event.get("detail") or {},
-        key=(event.get("key") or f"{event['kind']}:{channel_id}:{event['at'].isoformat()}")[:300],
-    )
+    return {
+        "at": event["at"],
+        "kind": event["kind"][:40],
+        "channel_id": channel_id[:150],
+        "detail": event.get("detail") or {},
+        "key": (event.get("key") or f"{event['kind']}:{channel_id}:{event['at'].isoformat()}")[:300],
+    }
 
 
 @atomic

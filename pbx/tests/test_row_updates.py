@@ -95,7 +95,8 @@ def test_a_filter_across_a_join_is_refused(agents):
         update_each(User.objects.filter(company__name="Row updates"), {agents[0].pk: {"first_name": "x"}})
 
 
-# A call's whole life through the calls services (each write is an update_each) on a SQLite file.
+# A call's whole life through the calls services (each write is an update_each, the timeline an insert_under_parents)
+# on a SQLite file.
 SQLITE_CALL = """
 import json
 from datetime import timedelta
@@ -119,8 +120,12 @@ services.call_end(caller_channel_id="c1", disposition="ANSWERED", hangup_by="CAL
 services.call_end(caller_channel_id="c1", disposition="NO_ANSWER", hangup_by="SYSTEM", cause=19, cause_text="late",
                   at=start + timedelta(seconds=40))
 services.call_offer_end(channel_id="leg1", result="NO_ANSWER", cause=16, at=start + timedelta(seconds=32))
+services.calls_events_add([("c1", {"at": start, "kind": "rung", "detail": {"to": "7100"}}),
+                           ("c1", {"at": start, "kind": "answered"}), ("c404", {"at": start, "kind": "lost"}),
+                           ("c1", {"at": start, "kind": "rung", "detail": {"to": "7100"}})])
 call, offer = Call.objects.get(), Offer.objects.get()
-print(json.dumps({"state": call.state, "disposition": call.disposition, "wait": call.wait_seconds,
+print(json.dumps({"timeline": [[e.kind, e.detail] for e in call.events.all()],
+                  "state": call.state, "disposition": call.disposition, "wait": call.wait_seconds,
                   "talk": call.talk_seconds, "agent": call.agent_id == agent.pk, "bridge": call.bridge_id,
                   "offer": offer.result, "offer_answered": offer.answered_at is not None}))
 """
@@ -136,6 +141,7 @@ def test_the_newcomers_sqlite_database_takes_the_same_updates(tmp_path):
 
     assert lived.returncode == 0, lived.stderr
     assert json.loads(lived.stdout.strip().splitlines()[-1]) == {
+        "timeline": [["rung", {"to": "7100"}], ["answered", {}]],
         "state": "ENDED", "disposition": "ANSWERED", "wait": 2.0, "talk": 30.0, "agent": True, "bridge": "br1",
         "offer": "ANSWERED", "offer_answered": True,
     }  # fmt: skip

@@ -64,6 +64,12 @@ def test_the_newcomers_server_on_sqlite_routes_answers_and_records_simulated_cal
         moves = set(db.execute("SELECT from_state, to_state FROM accounts_activitychange"))
         unfinished = db.execute("SELECT COUNT(*) FROM calls_call WHERE state = 'ENDED' AND disposition = ''")
         assert unfinished.fetchone() == (0,), "every ended call has its disposition"
+        # Each answered call's timeline, written by the one INSERT that finds the call by its channel id.
+        timeline = db.execute(
+            "SELECT e.kind FROM calls_callevent e JOIN calls_call c ON e.call_id = c.id"
+            " WHERE c.id = (SELECT MIN(id) FROM calls_call WHERE disposition = 'ANSWERED') ORDER BY e.at, e.id"
+        ).fetchall()
+        assert [kind for (kind,) in timeline][:1] == ["agent_ringing"], timeline
     assert {("READY", "CALLING"), ("CALLING", "ON_CALL"), ("ON_CALL", "POST_PROCESSING")} <= moves
 
 

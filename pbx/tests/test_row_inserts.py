@@ -1,0 +1,47 @@
+"""insert_under_parents: child rows that name their parent by a unique key, in one statement (PostgreSQL here; the
+newcomer's SQLite file in test_row_updates.py)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from calls import services
+from calls.models import CallEvent
+from pbx.row_inserts import insert_under_parents
+
+
+def _call(db_key: str):
+    return services.call_start(caller_channel_id=db_key, dialed_number="1001", caller_number="", caller_name="",
+                               company_id=None, queue_id=None, agent_id=None, at=timezone.now())  # fmt: skip
+
+
+def test_rows_find_their_parent_by_its_key_in_one_statement_and_keep_their_order(db):
+    first, second = _call("chan-1"), _call("chan-2")
+    at = timezone.now()
+    rows = [
+        ("chan-2", {"at": at, "kind": "z_first", "channel_id": "", "detail": {"note": "통화"}, "key": "k1"}),
+        ("chan-1", {"at": at, "kind": "y", "channel_id": "leg", "detail": {}, "key": "k1"}),
+        ("nobody", {"at": at, "kind": "lost", "channel_id": "", "detail": {}, "key": "k1"}),
+        ("chan-2", {"at": at, "kind": "a_second", "channel_id": "", "detail": {}, "key": "k2"}),
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        insert_under_parents(CallEvent, "call", "caller_channel_id", rows)
+
+    assert len(queries) == 1
+    assert list(second.events.values_list("kind", "detail")) == [("z_first", {"note": "통화"}), ("a_second", {})], (
+        "same instant: the order given, not the join's"
+    )
+    assert list(first.events.values_list("kind", "channel_id")) == [("y", "leg")]
+    assert not CallEvent.objects.filter(kind="lost").exists(), "a row of an unknown parent is skipped"
+
+
+def test_rows_a_unique_constraint_holds_already_are_skipped(db):
+    call = _call("chan-1")
+    at = timezone.now()
+    row = ("chan-1", {"at": at, "kind": "answered", "channel_id": "", "detail": {}, "key": "same"})
+    insert_under_parents(CallEvent, "call", "caller_channel_id", [row])
+    insert_under_parents(CallEvent, "call", "caller_channel_id", [row, row])
+    assert call.events.count() == 1
