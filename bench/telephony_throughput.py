@@ -106,7 +106,7 @@ async def bench(args) -> None:
     from telephony.service import TelephonyService
 
     await asyncio.to_thread(call_command, "migrate", verbosity=0)
-    await asyncio.to_thread(prepare, args.agents)
+    await asyncio.to_thread(prepare, args.agents, args.history)
 
     ctx = multiprocessing.get_context("spawn")
     port_queue, command_queue, result_queue = ctx.Queue(), ctx.Queue(), ctx.Queue()
@@ -120,7 +120,8 @@ async def bench(args) -> None:
     engine = service.engine
     engine.stats.keep_latencies = True
 
-    print(f"agents={args.agents} talk={args.talk_ms} ms, engine DB threads={engine.db.threads}")
+    print(f"agents={args.agents} talk={args.talk_ms} ms, engine DB threads={engine.db.threads}, "
+          f"past calls per agent={args.history}")  # fmt: skip
     print(f"{'rate/s':>7} {'placed':>7} {'setups/s':>9} {'events/s':>9} {'commit p50':>11} {'commit p99':>11} "
           f"{'setup p50':>10} {'setup p99':>10} {'CPU/call':>10}")  # fmt: skip
     for rate in args.rates:
@@ -155,7 +156,7 @@ async def bench(args) -> None:
     print(f"statistics: {statistics.mean(latencies) * 1000 if latencies else 0:.1f} ms mean commit latency (last rate)")
 
 
-def prepare(agents: int) -> None:
+def prepare(agents: int, history: int) -> None:
     from accounts.models import Role, User
     from calls.models import Call, CallEvent, Offer
     from companies.models import Company
@@ -171,6 +172,29 @@ def prepare(agents: int) -> None:
         User(username=f"bench-{n}", role=Role.AGENT, company=company, extension=str(20000 + n), password="!")
         for n in range(agents)
     )
+    if history:
+        _add_history(company, history)
+
+
+def _add_history(company, per_agent: int) -> None:
+    """Months of answered calls for every agent: what a database in service holds, and the bench's empty one not."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO calls_call (company_id, direction, caller_number, caller_number_index, caller_name,
+                dialed_number, agent_id, caller_channel_id, linkedid, bridge_id, state, enqueued_at, answered_at,
+                ended_at, wait_seconds, talk_seconds, wrapup_seconds, disposition, hangup_cause_text, hangup_by,
+                reconciled, updated_at)
+            SELECT %s, 'INBOUND', '', '', '', u.extension, u.id, 'past-' || u.id || '-' || n, '', '', 'ENDED', t, t,
+                t + interval '3 minutes', 0, 180, 30, 'ANSWERED', 'Normal Clearing', 'CALLER', false, t
+            FROM accounts_user u, generate_series(1, %s) n, LATERAL (SELECT now() - n * interval '5 minutes' AS t) x
+            WHERE u.company_id = %s
+            """,
+            [company.pk, per_agent, company.pk],
+        )
+        cursor.execute("ANALYZE calls_call")
 
 
 if __name__ == "__main__":
@@ -179,4 +203,5 @@ if __name__ == "__main__":
     parser.add_argument("--talk-ms", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rates", type=int, nargs="+", default=[50, 100, 200, 300, 400])
+    parser.add_argument("--history", type=int, default=0, help="past answered calls per agent (PostgreSQL)")
     asyncio.run(bench(parser.parse_args()))
