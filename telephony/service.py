@@ -140,6 +140,9 @@ class TelephonyService:
         if self.engine:
             counters["calls_in_progress"] = len(self.engine.workers)
             counters["pending_writes"] = self.engine.pending_writes
+        if self.connection is not None and self.connection.events_filtered is not None:
+            # 0: the Asterisk sends every event type (no eventFilter there), still read correctly but at more cost
+            counters["events_filtered"] = int(self.connection.events_filtered)
         prune = self.role == TelephonyNode.Role.LEADER and (
             self._pruned_at is None or time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS
         )

@@ -14,6 +14,7 @@ from calls.models import Call
 from telephony.connection import EVENTS_READ, _unread_type
 from telephony.fake_ari import Phone
 from telephony.fake_ari.asterisk import AriProblem
+from telephony.models import TelephonyNode
 from telephony.tests.support import config_for, make_call_center, running_telephony, wait_for_db, wait_until
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "fake_ari" / "recordings"
@@ -68,6 +69,8 @@ async def test_asterisk_is_asked_for_the_types_read_and_sends_no_other(fake, cen
         assert record.talk_seconds is not None and record.hangup_by == "CALLER"
         counters = service.engine.stats.counters
         assert counters["events_received"] > 0 and counters["events_ignored"] == 0, counters
+        # what `manage.py telephony_status` and /healthz show of this process
+        await wait_for_db(lambda: TelephonyNode.objects.filter(counters__events_filtered=1).exists(), what="report")
 
         # Asterisk restarted: the app, and its filter, are new; the filter is asked for again.
         await fake.restart()
@@ -90,6 +93,7 @@ async def test_an_asterisk_without_the_filter_still_routes_and_the_rest_is_skipp
         record = await _one_answered_call(fake)
         assert record.talk_seconds is not None and record.hangup_by == "CALLER"
         assert service.connection.events_filtered is False
+        await wait_for_db(lambda: TelephonyNode.objects.filter(counters__events_filtered=0).exists(), what="report")
         assert service.engine.stats.counters["events_ignored"] > 0
     said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "event filter" in r.getMessage()]
     assert len(said) == 1 and "404 Resource not found" in said[0], said
