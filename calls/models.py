@@ -197,7 +197,12 @@ class Offer(models.Model):
 
     class Meta:
         ordering = ["offered_at", "id"]
-        indexes = [models.Index(fields=["agent", "offered_at"])]
+        indexes = [
+            models.Index(fields=["agent", "offered_at"]),
+            # The wallboard's missed offers of the day, per company: without it, a scan of every offer the company
+            # ever made (115 ms on both cores for 1,000,000 offers), once per figures refresh.
+            models.Index(fields=["company", "offered_at"], name="offer_company_time"),
+        ]
 
     def __str__(self):
         return f"offer {self.channel_id} → {self.agent_id} {self.result}"

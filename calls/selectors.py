@@ -336,6 +336,16 @@ def _figures(row) -> Figures:
     )
 
 
+def missed_offers_per_agent(*, company_id: int, since: datetime):
+    """(agent id, offers they let ring out or refused) of the company since then (index `offer_company_time`)."""
+    return (
+        Offer.objects.missed()
+        .filter(company_id=company_id, offered_at__gte=since)
+        .values_list("agent_id")
+        .annotate(n=Count("id"))
+    )
+
+
 def wallboard_figures(*, company, now: datetime | None = None) -> WallboardFigures:
     """Three grouped queries over today's calls of the company (index `call_company_time`) and one over offers."""
     start = today_start(zone_of(company), now=now)
@@ -365,12 +375,7 @@ def wallboard_figures(*, company, now: datetime | None = None) -> WallboardFigur
         row["agent_id"]: row
         for row in today.filter(agent__isnull=False).values("agent_id").annotate(**_figure_aggregates())
     }
-    missed = dict(
-        Offer.objects.missed()
-        .filter(company_id=company.pk, offered_at__gte=start)
-        .values_list("agent_id")
-        .annotate(n=Count("id"))
-    )
+    missed = dict(missed_offers_per_agent(company_id=company.pk, since=start))
     for agent in agents:
         row = by_agent.get(agent.pk)
         figures = _figures(row) if row else Figures()
