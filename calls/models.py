@@ -149,6 +149,10 @@ class Call(models.Model):
             models.Index(fields=["agent", "-enqueued_at", "-id"], name="call_agent_time"),
             models.Index(fields=["queue", "-enqueued_at", "-id"], name="call_queue_time"),
             models.Index(fields=["-enqueued_at", "-id"], name="call_time"),
+            # The call log filtered by result, newest first: a result few calls have would otherwise be looked for
+            # along `call_time` through every call (866 ms for 2,000,000 calls when the company has none).
+            models.Index(fields=["company", "disposition", "-enqueued_at", "-id"], name="call_company_result_time"),
+            models.Index(fields=["disposition", "-enqueued_at", "-id"], name="call_result_time"),
             models.Index(fields=["state"], condition=~Q(state="ENDED"), name="call_in_progress"),
             # Each wrap-up's end records its length on the agent's last answered call: found in the index, not by
             # sorting the agent's whole history (58 ms for an agent with 100,000 calls, inside the writer's batch).
