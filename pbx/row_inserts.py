@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from django.db import connections, router
 
+from pbx.row_updates import values_column
+
 # Rows per statement: far below SQLite's 32,766 parameters for a handful of columns.
 _CHUNK = 500
 
@@ -39,18 +41,13 @@ def insert_under_parents(model, parent_field: str, parent_key: str, rows: list[t
     quote = connection.ops.quote_name
     columns = ["n", "parent_key", *(f"c{index}" for index in range(len(fields)))]
 
-    def value_of(name: str, field) -> str:
-        # PostgreSQL types VALUES columns from their literals (text, mostly): cast each to its field's type.
-        if connection.vendor == "postgresql":
-            return f"CAST(v.{name} AS {field.cast_db_type(connection)})"
-        return f"v.{name}"
-
     parent_table = quote(parent_meta.db_table)
     targets = ", ".join(quote(field.column) for field in [link, *fields])
     selected = ", ".join(
         [f"{parent_table}.{quote(link.target_field.column)}"]
-        + [value_of(column, field) for column, field in zip(columns[2:], fields, strict=True)]
+        + [values_column(connection, column, field) for column, field in zip(columns[2:], fields, strict=True)]
     )
+    parent_key_value = values_column(connection, "parent_key", key_field)
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
@@ -63,7 +60,7 @@ def insert_under_parents(model, parent_field: str, parent_key: str, rows: list[t
         sql = (
             f"WITH v ({', '.join(columns)}) AS (VALUES {', '.join([placeholders] * len(chunk))}) "
             f"INSERT INTO {quote(meta.db_table)} ({targets}) SELECT {selected} FROM v "
-            f"JOIN {parent_table} ON {parent_table}.{quote(key_field.column)} = {value_of('parent_key', key_field)} "
+            f"JOIN {parent_table} ON {parent_table}.{quote(key_field.column)} = {parent_key_value} "
             "WHERE true ORDER BY v.n ON CONFLICT DO NOTHING"
         )
         with connection.cursor() as cursor:

@@ -20,6 +20,14 @@ from django.db import connections
 _CHUNK = 500
 
 
+def values_column(connection, name: str, field) -> str:
+    """Column `name` of the `v` VALUES list, as `field` holds it: PostgreSQL types VALUES columns from their literals
+    (text, mostly; a column of NULLs would be text too), so there it is cast to the field's type."""
+    if connection.vendor == "postgresql":
+        return f"CAST(v.{name} AS {field.cast_db_type(connection)})"
+    return f"v.{name}"
+
+
 def update_each(queryset, rows: dict, *, key: str = "pk") -> set:
     """Set each row's own values: `rows` maps a key (`key` is the column identifying a row) to {field: value}.
 
@@ -57,24 +65,20 @@ def _update(queryset, names: tuple[str, ...], rows: list[tuple], *, key: str) ->
     table = quote(meta.db_table)
     columns = ["row_key", *(f"c{index}" for index in range(len(fields)))]
 
-    def value_of(name: str, field) -> str:
-        # PostgreSQL types VALUES columns from their literals (a column of NULLs would be text): cast to the field's.
-        if connection.vendor == "postgresql":
-            return f"CAST(v.{name} AS {field.cast_db_type(connection)})"
-        return f"v.{name}"
-
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     params: list = []
     for row_key, values in rows:
         params.append(key_field.get_db_prep_value(row_key, connection))
         params += [field.get_db_prep_save(values[name], connection) for name, field in zip(names, fields, strict=True)]
     assignments = ", ".join(
-        f"{quote(field.column)} = {value_of(column, field)}" for field, column in zip(fields, columns[1:], strict=True)
+        f"{quote(field.column)} = {values_column(connection, column, field)}"
+        for field, column in zip(fields, columns[1:], strict=True)
     )
     key_column = f"{table}.{quote(key_field.column)}"
     sql = (
         f"WITH v ({', '.join(columns)}) AS (VALUES {', '.join([placeholders] * len(rows))}) "
-        f"UPDATE {table} SET {assignments} FROM v WHERE {key_column} = {value_of('row_key', key_field)}"
+        f"UPDATE {table} SET {assignments} FROM v "
+        f"WHERE {key_column} = {values_column(connection, 'row_key', key_field)}"
         + (f" AND ({where})" if where else "")
         + f" RETURNING {key_column}"
     )
