@@ -7,20 +7,25 @@ Start it with `LAB=/opt/asterisk-lab ../shared/asterisk-lab/start.sh`; its endpo
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
 import urllib.request
 from pathlib import Path
 
 import aiohttp
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
 from calls.models import Call
 from telephony.ari import AriConfig, _basic_auth
 from telephony.connection import EVENTS_READ
-from telephony.tests.support import make_call_center, running_telephony, wait_for_db
+from telephony.tests.support import make_call_center, running_telephony, wait_for_db, wait_until
 
 LAB_CONFIG = AriConfig(host="127.0.0.1", port=8088, user="ari-user", password="ari-secret", app="pbx_ari")
+# The lab's build (shared/asterisk-lab/README.md), for the test that restarts Asterisk.
+LAB = Path(os.environ.get("ASTERISK_LAB", "/opt/asterisk-lab"))
 SIPP_DIR = Path(__file__).resolve().parents[3] / "shared" / "asterisk-lab" / "sipp"
 
 
@@ -184,6 +189,60 @@ async def test_asterisk_sends_only_the_event_types_the_product_reads(call_center
         assert (call.disposition, call.hangup_by) == ("ANSWERED", "CALLER")
         counters = service.engine.stats.counters
         assert counters["events_received"] >= 6 and counters["events_ignored"] == 0, counters
+
+
+async def test_queue_offer_nobody_answers_pauses_that_agent_and_the_next_agent_takes_the_call(call_center):
+    async with running_telephony(LAB_CONFIG):
+        # 1001 (idle longest) rings until the queue's 6 s ring timeout; 1002 answers. The queue answers the caller at
+        # once, so the caller's 10 s of "talk" include the wait.
+        await wait_for_db(lambda: User.objects.filter(extension="1002").update(activity_changed_at=timezone.now()), 5)
+        silent_phone = await phone("uas_ring_forever.xml", 5070)
+        answering_phone = await phone("uas_answer.xml", 5071)
+        customer = await caller("1050", talk_ms=10000)
+        [call] = await wait_for_db(ended, 60, what="the call to end")
+        await finish(answering_phone, customer, silent_phone)
+        assert (call.disposition, call.agent.extension) == ("ANSWERED", "1002")
+        offers = await wait_for_db(
+            lambda: list(
+                call.offers.exclude(result="").order_by("offered_at").values_list("agent__extension", "result")
+            )
+        )
+        assert offers == [("1001", "NO_ANSWER"), ("1002", "ANSWERED")]
+        missed = await wait_for_db(lambda: User.objects.select_related("pause_reason").get(extension="1001"))
+        assert missed.activity_state == "AWAY" and missed.pause_reason is not None
+
+
+async def test_queue_caller_who_gives_up_waiting_is_abandoned(call_center):
+    async with running_telephony(LAB_CONFIG):
+        await wait_for_db(lambda: User.objects.update(activity_state="TRAINING"), 5)
+        # The queue answers the caller, who hangs up after waiting 3 s with nobody free.
+        customer = await caller("1050", talk_ms=3000)
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(customer)
+        assert (call.disposition, call.hangup_by, call.agent) == ("ABANDONED", "CALLER", None)
+        assert 2.5 <= call.wait_seconds <= 6
+
+
+@pytest.mark.skipif(not (LAB / "inst" / "sbin" / "asterisk").exists(), reason="the lab's build is elsewhere")
+async def test_asterisk_restarted_the_product_reconnects_asks_for_its_events_again_and_takes_calls(call_center):
+    async with running_telephony(LAB_CONFIG) as service:
+        await asyncio.to_thread(
+            subprocess.run, [str(LAB / "inst" / "sbin" / "asterisk"), "-C", str(LAB / "etc" / "asterisk.conf"), "-rx",
+                             "core restart now"],
+            env={**os.environ, "LD_LIBRARY_PATH": str(LAB / "inst" / "lib")}, capture_output=True, timeout=30,
+        )  # fmt: skip
+        await wait_until(lambda: not service.connection.connected.is_set(), 15, what="the socket to drop")
+        await wait_until(lambda: service.engine.stats.counters["reconciles"] >= 2, 60, what="the reconnect")
+        app = await service.connection.client.application()
+        assert sorted(entry["type"] for entry in app["events_allowed"]) == sorted(EVENTS_READ)
+        ignored = service.engine.stats.counters["events_ignored"]
+        agent_phone = await phone("uas_answer.xml", 5070)
+        customer = await caller("1001", talk_ms=1000)
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(agent_phone, customer)
+        assert (call.disposition, call.hangup_by) == ("ANSWERED", "CALLER")
+        assert service.engine.stats.counters["events_ignored"] == ignored
+        assert await wait_for_db(lambda: state_of("1001") == "READY", 10)
 
 
 FILTER_REQUESTS = [
