@@ -223,6 +223,39 @@ async def test_queue_caller_who_gives_up_waiting_is_abandoned(call_center):
         assert 2.5 <= call.wait_seconds <= 6
 
 
+def _missed_call_from_1002_and_a_callback_by_1001():
+    from calls.services import call_end, call_start
+    from calls.services_callbacks import callback_request
+
+    agent = User.objects.get(extension="1001")
+    call_start(
+        caller_channel_id="missed.1", dialed_number="1050", caller_number="1002", caller_name="", at=timezone.now(),
+        company_id=agent.company_id, queue_id=None, agent_id=None,
+    )  # fmt: skip
+    call_end(caller_channel_id="missed.1", disposition="ABANDONED", hangup_by="CALLER", cause=16, cause_text="",
+             at=timezone.now())  # fmt: skip
+    return callback_request(missed_call=Call.objects.get(caller_channel_id="missed.1"), agent=agent, requested_by=agent)
+
+
+async def test_callback_rings_the_agents_phone_then_the_customers_and_is_recorded(call_center):
+    # The customer who called from "1002" is dialed as PJSIP/1002 (CUSTOMER_ENDPOINT_TEMPLATE), SIPp on :5071.
+    agent_phone = await phone("uas_answer.xml", 5070)
+    customer_phone = await phone("uas_answer_then_bye.xml", 5071)
+    callback = await wait_for_db(_missed_call_from_1002_and_a_callback_by_1001)
+    async with running_telephony(LAB_CONFIG):  # placed when the task connects
+        record = await wait_for_db(
+            lambda: Call.objects.filter(pk=callback.pk, state="ENDED").select_related("callback_of").first(), 40,
+            what="the callback to end",
+        )  # fmt: skip
+        await finish(agent_phone, customer_phone)
+        assert (record.direction, record.disposition, record.callback_of.caller_channel_id) == (
+            "OUTBOUND", "ANSWERED", "missed.1",
+        )  # fmt: skip
+        # The customer's SIPp hangs up 4 s after answering; the record's "caller" side is the customer.
+        assert (record.hangup_by, record.hangup_cause) == ("CALLER", 16) and 3 <= record.talk_seconds <= 6
+        assert await wait_for_db(lambda: state_of("1001") == "READY", 10)
+
+
 @pytest.mark.skipif(not (LAB / "inst" / "sbin" / "asterisk").exists(), reason="the lab's build is elsewhere")
 async def test_asterisk_restarted_the_product_reconnects_asks_for_its_events_again_and_takes_calls(call_center):
     async with running_telephony(LAB_CONFIG) as service:
