@@ -60,8 +60,10 @@ def phone(scenario: str, port: int, calls: int = 1):
     return sipp(scenario, "-p", str(port), "-mp", str(port + 10000), "-m", str(calls))
 
 
-def caller(exten: str, *, scenario="uac_generic.xml", talk_ms=2000, calls=1, rate: int | None = None):
+def caller(exten: str, *, scenario="uac_generic.xml", talk_ms=2000, calls=1, rate: int | None = None, trace=None):
+    """`trace`: a file that gets every SIP message the caller's phone sent and received."""
     extra = ["-r", str(rate), "-rp", "1000", "-l", str(calls)] if rate else []
+    extra += ["-trace_msg", "-message_file", str(trace)] if trace else []
     return sipp(scenario, "-p", "5062", "-mp", "16000", "-s", exten, "-m", str(calls), "-d", str(talk_ms), *extra,
                 "127.0.0.1:5060")  # fmt: skip
 
@@ -221,6 +223,33 @@ async def test_queue_caller_who_gives_up_waiting_is_abandoned(call_center):
         await finish(customer)
         assert (call.disposition, call.hangup_by, call.agent) == ("ABANDONED", "CALLER", None)
         assert 2.5 <= call.wait_seconds <= 6
+
+
+async def test_direct_call_nobody_answers_the_caller_hears_480_and_it_is_recorded(call_center, settings, tmp_path):
+    settings.DIRECT_RING_TIMEOUT = 3
+    async with running_telephony(LAB_CONFIG):
+        agent_phone = await phone("uas_ring_forever.xml", 5070)
+        customer = await caller("1001", scenario="uac_wait_bye.xml", trace=tmp_path / "caller.log")
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(agent_phone, customer)
+        assert (call.disposition, call.agent.extension) == ("NO_ANSWER", "1001")
+        assert "SIP/2.0 480 Temporarily Unavailable" in (tmp_path / "caller.log").read_text(errors="replace")
+        assert await wait_for_db(lambda: state_of("1001") == "READY", 10)
+
+
+async def test_queue_caller_past_the_queues_max_wait_is_hung_up_by_the_system(call_center, tmp_path):
+    _company, _agents, queue = call_center
+    await wait_for_db(lambda: User.objects.update(activity_state="TRAINING"))
+    await wait_for_db(lambda: type(queue).objects.filter(pk=queue.pk).update(max_wait_seconds=3))
+    async with running_telephony(LAB_CONFIG):
+        customer = await caller("1050", scenario="uac_wait_bye.xml", trace=tmp_path / "caller.log")
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(customer)
+        assert (call.disposition, call.hangup_by, call.hangup_cause_text) == (
+            "ABANDONED", "SYSTEM", "Maximum wait exceeded",
+        )  # fmt: skip
+        assert 2.5 <= call.wait_seconds <= 6
+        assert "BYE sip:" in (tmp_path / "caller.log").read_text(errors="replace")  # the caller was hung up on
 
 
 def _missed_call_from_1002_and_a_callback_by_1001():
