@@ -123,21 +123,23 @@ async def test_caller_cancelling_while_the_agent_rings_is_cancelled_and_frees_th
         assert offer.result == "WITHDRAWN"
 
 
-async def test_busy_agent_phone_gives_the_caller_busy(call_center):
+async def test_busy_agent_phone_gives_the_caller_busy(call_center, tmp_path):
     async with running_telephony(LAB_CONFIG):
         agent_phone = await phone("uas_busy.xml", 5071)
-        customer = await caller("1002")
+        customer = await caller("1002", trace=tmp_path / "caller.log")
         [call] = await wait_for_db(ended, 30, what="the call to end")
         await finish(agent_phone, customer)
         assert call.disposition == "BUSY"
+        assert "SIP/2.0 486 Busy Here" in (tmp_path / "caller.log").read_text(errors="replace")
 
 
-async def test_unregistered_agent_fails_at_once_and_is_marked_offline(call_center):
+async def test_unregistered_agent_fails_at_once_and_is_marked_offline(call_center, tmp_path):
     async with running_telephony(LAB_CONFIG):
-        customer = await caller("1003")
+        customer = await caller("1003", trace=tmp_path / "caller.log")
         [call] = await wait_for_db(ended, 30, what="the call to end")
         await finish(customer)
         assert call.disposition == "FAILED"
+        assert "SIP/2.0 503 Service Unavailable" in (tmp_path / "caller.log").read_text(errors="replace")
         agent = await wait_for_db(lambda: User.objects.filter(extension="1003", endpoint_online=False).first(), 5)
         assert agent.activity_state == "READY"
 
