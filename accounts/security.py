@@ -33,29 +33,33 @@ def _username_key(group, request) -> str:
     return (request.POST.get("username") or "").strip().lower()
 
 
-def _login_usage(request, *, username: str | None, group: str, increment: bool) -> bool:
-    name = (username if username is not None else _username_key(group, request)).strip().lower()
+# One count for every way in (the web form and the API): otherwise each would give its own LOGIN_RATE of guesses.
+LOGIN_RATE_GROUP = "login"
+
+
+def _login_usage(request, *, username: str | None, increment: bool) -> bool:
+    name = (username if username is not None else _username_key(LOGIN_RATE_GROUP, request)).strip().lower()
     limited = False
-    for scope, key in ((f"{group}.ip", "ip"), (f"{group}.user", lambda g, r: name)):
+    for scope, key in ((f"{LOGIN_RATE_GROUP}.ip", "ip"), (f"{LOGIN_RATE_GROUP}.user", lambda g, r: name)):
         usage = get_usage(request, group=scope, key=key, rate=settings.LOGIN_RATE, increment=increment)
         # Without incrementing, the count is the failures so far: at the limit, the next attempt is refused.
         limited |= usage is not None and usage["count"] >= usage["limit"]
     return limited
 
 
-def login_is_rate_limited(request, *, username: str | None = None, group: str = "login") -> bool:
+def login_is_rate_limited(request, *, username: str | None = None) -> bool:
     """True once a client IP or a username has had LOGIN_RATE failed sign-ins (5 a minute by default).
 
     Only failures count (see login_failed): a contact center signs in a whole shift from one office address, and
     those sign-ins must not lock each other out. Both keys count, so neither many usernames from one address nor one
     username from many addresses get more guesses.
     """
-    return _login_usage(request, username=username, group=group, increment=False)
+    return _login_usage(request, username=username, increment=False)
 
 
-def login_failed(request, *, username: str | None = None, group: str = "login") -> None:
+def login_failed(request, *, username: str | None = None) -> None:
     """Count a failed sign-in against the client IP and the username."""
-    _login_usage(request, username=username, group=group, increment=True)
+    _login_usage(request, username=username, increment=True)
 
 
 def auth_event_record(*, kind: str, request=None, user=None, username: str = "") -> AuthEvent:

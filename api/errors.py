@@ -4,7 +4,10 @@
 `message` is for people (in the request's language), `fields` names the inputs at fault (empty when none is).
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+import re
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -34,20 +37,42 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
 
+# Pydantic names the member of a union each error is about inside its location (`pause_reason.constrained-int`,
+# `.str`, `.list[int]`, `.PauseReasonRef`, `.str-enum[Role]`); a client needs only the field. Our JSON fields are
+# snake_case, so any other segment is such a name; so is a bare type name after a field, as none of ours is named so.
+_FIELD_SEGMENT = re.compile(r"[a-z_][a-z0-9_]*")
+_BARE_TYPE_NAMES = frozenset(
+    {"int", "str", "float", "bool", "bytes", "none", "date", "time", "datetime", "timedelta", "decimal", "uuid", "url"}
+)
+
+
+def _is_union_member_name(part, *, follows_a_field: bool) -> bool:
+    if not isinstance(part, str):
+        return False  # a list index
+    return not _FIELD_SEGMENT.fullmatch(part) or (follows_a_field and part in _BARE_TYPE_NAMES)
+
+
 def _field_name(loc) -> str:
-    parts = [str(part) for part in loc]
+    parts = list(loc)
     # Ninja puts the body under ("body", <parameter name>, field…); query and path under ("query", field).
     if parts and parts[0] == "body":
         parts = parts[2:]
     elif parts and parts[0] in {"query", "path", "header", "cookie", "form"}:
         parts = parts[1:]
-    return ".".join(parts) or "body"
+    path: list[str] = []
+    for part in parts:
+        if not _is_union_member_name(part, follows_a_field=bool(path)):
+            path.append(str(part))
+    return ".".join(path) or "body"
 
 
 def fields_from_ninja(errors: list[dict]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for error in errors:
-        fields.setdefault(_field_name(error.get("loc", ())), []).append(str(error.get("msg", "")))
+        messages = fields.setdefault(_field_name(error.get("loc", ())), [])
+        message = str(error.get("msg", ""))
+        if message not in messages:  # two members of a union can fail for the same reason
+            messages.append(message)
     return fields
 
 
@@ -98,6 +123,18 @@ def install_error_handlers(api) -> None:
         code = "malformed_request" if exc.status_code == 400 else "error"
         message = _("The request body is not valid JSON.") if exc.status_code == 400 else str(exc)
         return respond(request, exc.status_code, code, message)
+
+    @api.exception_handler(RequestDataTooBig)
+    def _body_too_big(request, exc):
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE; left to Django that is an HTML 400 (or,
+        # under DEBUG, ninja's plain-text 500).
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return respond(
+            request,
+            413,
+            "payload_too_large",
+            _("The request body is too large: at most %(limit)s bytes.") % {"limit": f"{limit:,}"},
+        )
 
     @api.exception_handler(PermissionDenied)
     def _forbidden(request, exc):

@@ -164,7 +164,8 @@ def login_with_password(*, request, username: str, password: str) -> IssuedToken
     if not request.META.get("REMOTE_ADDR"):
         # A server on a Unix socket may give no client address; such clients share one address bucket.
         request.META["REMOTE_ADDR"] = "0.0.0.0"
-    if login_is_rate_limited(request, username=username, group="api-login"):
+    # The same count as the web sign-in form: guesses through one way in are not fresh guesses through the other.
+    if login_is_rate_limited(request, username=username):
         auth_event_record(kind="RATE_LIMITED", request=request, username=username)
         raise ApiError(
             429,
@@ -174,7 +175,7 @@ def login_with_password(*, request, username: str, password: str) -> IssuedToken
         )
     user = credentials_check(username=username, password=password)
     if user is None:
-        login_failed(request, username=username, group="api-login")
+        login_failed(request, username=username)
         auth_event_record(kind="FAILED", request=request, username=username)
         raise ApiError(401, "invalid_credentials", _("The username or password is not right."))
     issued = token_issue(user=user, ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
@@ -192,27 +193,31 @@ def logout_token(*, request, record: ApiToken) -> None:
 # --- activity ---------------------------------------------------------------------------------------------------
 
 
+def _pause_reason_refused(message: str) -> ApiError:
+    return ApiError(422, "validation_error", _("Some fields are not valid."), fields={"pause_reason": [message]})
+
+
 def pause_reason_resolve(*, company_id: int | None, reference: int | str) -> PauseReason:
-    """A pause reason of the company by its id (a number) or its code (`LUNCH`); 422 when the company has none such."""
+    """A pause reason of the company in use, by its id (a number) or its code (`LUNCH`); 422 when there is none such."""
     reasons = PauseReason.objects.filter(company_id=company_id)
     if isinstance(reference, int):
         reason = reasons.filter(pk=reference).first() if 0 < reference < 2**63 else None
     else:
         reason = reasons.filter(code=reference.strip().upper()).first()
     if reason is None:
-        raise ApiError(
-            422,
-            "validation_error",
-            _("Some fields are not valid."),
-            fields={"pause_reason": [_("This company has no such pause reason.")]},
-        )
+        raise _pause_reason_refused(_("This company has no such pause reason."))
+    if not reason.is_active:
+        # The console no longer offers it; said here because the shared rule calls it "not this company's reason".
+        raise _pause_reason_refused(_("This pause reason is no longer in use."))
     return reason
 
 
 def my_activity_change(*, user: User, state: str, pause_reason: int | str | None = None, note: str = "") -> User:
     """The signed-in agent moves themself, under the console's rules (ActivityChangeRefused says why not)."""
     reason = None
-    if pause_reason is not None:
+    # Only an agent's reason is looked up: anyone else is refused for their role by activity_change, which is the
+    # answer they need, not "no such pause reason" (a system admin's company has none).
+    if pause_reason is not None and user.role == Role.AGENT:
         reason = pause_reason_resolve(company_id=user.company_id, reference=pause_reason)
     return activity_change(
         agent_id=user.pk, to_state=state, actor=Actor.person(user=user, agent=user), pause_reason=reason, note=note

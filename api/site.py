@@ -12,7 +12,7 @@ The call center's JSON API for integrations (CRM, wallboards, scripts), with the
 * Sign in with `POST /api/v1/auth/login`, then send `Authorization: Bearer <token>` (valid 10 hours, revoked by
   `POST /api/v1/auth/logout`, and refused at once when the user is deactivated).
 * Times are ISO 8601 with their company's offset (Asia/Seoul: `+09:00`); enums are their names (`READY`, `ANSWERED`).
-* Every error is `{"error": {"code", "message", "fields"}}` with status 400, 401, 403, 404, 409, 422 or 429.
+* Every error is `{"error": {"code", "message", "fields"}}` with status 400, 401, 403, 404, 405, 409, 413, 422 or 429.
 
 WebRTC signaling is a WebSocket at `/ws/signaling` (not in this document): sign in with the console's session cookie,
 the subprotocols `bearer, <token>` or `?token=<token>`; send `{"type": "offer"|"answer"|"ice"|"hangup", "to": <user id>,

@@ -6,6 +6,7 @@ import jwt
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import ActivityChange, AuthEvent, User
 from accounts.states import ActivityState, ChangeSource
@@ -92,6 +93,40 @@ def test_sixth_login_in_a_minute_from_one_address_is_refused_whatever_the_userna
         assert login(f"someone{n}", "whatever-it-is-1", client).status_code == 401
 
     assert login("agent_a", PASSWORD, client).status_code == 429
+
+
+def web_form_login(username, password, client=None):
+    return (client or Client()).post(reverse("accounts:login"), {"username": username, "password": password})
+
+
+def test_failed_api_sign_ins_count_against_the_web_form_too(agent_a):
+    for _ in range(5):
+        assert login("agent_a", "not-the-password-1").status_code == 401
+
+    response = web_form_login("agent_a", PASSWORD)
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in response.client.session
+
+
+def test_failed_web_form_sign_ins_count_against_the_api_too(agent_a):
+    for _ in range(5):
+        assert web_form_login("agent_a", "not-the-password-1").status_code == 400
+
+    response = login("agent_a", PASSWORD)
+
+    assert response.status_code == 429
+    assert error_code(response) == "rate_limited"
+    assert response["Retry-After"] == "60"
+
+
+def test_the_two_ways_in_share_one_count_per_address(agent_a):
+    for n in range(3):
+        assert login(f"someone{n}", "whatever-it-is-1").status_code == 401
+    for n in range(2):
+        assert web_form_login(f"someone-else{n}", "whatever-it-is-1").status_code == 400
+
+    assert login("agent_a", PASSWORD).status_code == 429
 
 
 def test_logout_revokes_the_token_at_once_and_only_that_token(agent_a, api_as):
@@ -242,6 +277,28 @@ def test_pause_reason_of_another_company_is_refused(agent_a, company_b, api_as):
 
     assert response.status_code == 422
     assert "pause_reason" in response.json()["error"]["fields"]
+
+
+def test_a_pause_reason_no_longer_in_use_is_a_422_on_the_field(agent_a, api_as):
+    PauseReason.objects.filter(company=agent_a.company, code="LUNCH").update(is_active=False)
+
+    response = api_as(agent_a).patch(
+        "auth/activity", {"state": "AWAY", "pause_reason": "LUNCH"}, headers={"Accept-Language": "en"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"pause_reason": ["This pause reason is no longer in use."]}
+    assert User.objects.get(pk=agent_a.pk).activity_state == ActivityState.READY
+
+
+@pytest.mark.parametrize("role_fixture", ["admin_user", "manager_a"])
+def test_someone_who_is_not_an_agent_is_told_so_even_with_a_pause_reason(role_fixture, request, api_as):
+    response = api_as(request.getfixturevalue(role_fixture)).patch(
+        "auth/activity", {"state": "AWAY", "pause_reason": "LUNCH"}, headers={"Accept-Language": "en"}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == "Only agents have an activity state."
 
 
 def test_automatic_pause_reason_cannot_be_chosen_by_hand(agent_a, api_as):
