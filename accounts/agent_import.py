@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User, extension_validator
 from accounts.services import user_create
-from calls.models import Queue
 from companies.models import Company
+from companies.numbering import extension_problems
 
 REQUIRED_COLUMNS = ("username", "name", "extension", "role")
 OPTIONAL_COLUMNS = ("email", "phone")
@@ -147,21 +147,27 @@ def _row(line: int, cells: dict[str, str], problems: list[tuple[int, str]]) -> A
     def problem(message: str, **values) -> None:
         problems.append((line, message % values))
 
+    for column in _columns_with_nul(cells):
+        problem(_("%(column)s holds a NUL character (byte 0), which cannot be stored."), column=column)
+    # Said once, above. The checks below and the database look-ups see the values without it: PostgreSQL refuses
+    # a NUL even in a query, and a username would otherwise get a second, puzzling message.
+    cells = {column: value.replace("\x00", "") for column, value in cells.items()}
     for column in REQUIRED_COLUMNS:
         if not cells.get(column) and not (column == "extension" and _role(cells.get("role", "")) == Role.MANAGER):
             problem(_("%(column)s is missing."), column=column)
+    too_long = _columns_too_long(cells)
+    for column, limit in too_long.items():
+        problem(_("%(column)s is longer than %(limit)d characters."), column=column, limit=limit)
     username = cells.get("username", "")
-    if username:
+    if username and "username" not in too_long:
         try:
             UnicodeUsernameValidator()(username)
-            if len(username) > 150:
-                raise ValidationError("too long")
         except ValidationError:
             problem(
                 _("username '%(username)s' may hold only letters, digits and @ . + - _ (150 max)."), username=username
             )
     extension = cells.get("extension", "")
-    if extension:
+    if extension and "extension" not in too_long:
         try:
             extension_validator(extension)
         except ValidationError:
@@ -171,7 +177,7 @@ def _row(line: int, cells: dict[str, str], problems: list[tuple[int, str]]) -> A
     if role_text and role is None:
         problem(_("role '%(role)s' is unknown (use AGENT or MANAGER)."), role=role_text)
     email = cells.get("email", "")
-    if email:
+    if email and "email" not in too_long:
         try:
             validate_email(email)
         except ValidationError:
@@ -180,9 +186,22 @@ def _row(line: int, cells: dict[str, str], problems: list[tuple[int, str]]) -> A
     if phone and (len(phone) > 40 or not all(c.isdigit() or c in "+-() " for c in phone)):
         problem(_("phone '%(phone)s' is not a phone number."), phone=phone)
     name = cells.get("name", "")
-    if len(name) > 150:
-        problem(_("name is longer than 150 characters."))
     return AgentRow(line, username, name, extension, role or "", email, phone)
+
+
+# Column -> the User field that stores it. The limits come from the model, so a value the database would refuse
+# (with a traceback naming no line) is refused here; validate_email alone allows 320 characters, the field 254.
+_STORED_IN = {"username": "username", "name": "first_name", "extension": "extension", "email": "email"}
+
+
+def _columns_with_nul(cells: dict[str, str]) -> list[str]:
+    return [column for column, value in cells.items() if "\x00" in value]
+
+
+def _columns_too_long(cells: dict[str, str]) -> dict[str, int]:
+    """Column -> its field's max_length, for each value longer than that."""
+    limits = {column: User._meta.get_field(field).max_length for column, field in _STORED_IN.items()}
+    return {column: limit for column, limit in limits.items() if len(cells.get(column, "")) > limit}
 
 
 def _role(text: str) -> str | None:
@@ -215,8 +234,6 @@ def _check_against_database(rows: list[AgentRow], company: Company, problems: li
         .values_list("lowered", flat=True)
     )
     extensions = set(User.objects.filter(extension__in=[r.extension for r in rows]).values_list("extension", flat=True))
-    queue_numbers = set(Queue.objects.filter(number__in=[r.extension for r in rows]).values_list("number", flat=True))
-    start, end = company.extension_start, company.extension_end
     for row in rows:
         if row.username and row.username.lower() in usernames:
             problems.append((row.line, _("username '%(username)s' exists already.") % {"username": row.username}))
@@ -226,17 +243,9 @@ def _check_against_database(rows: list[AgentRow], company: Company, problems: li
             problems.append(
                 (row.line, _("extension %(extension)s is already assigned.") % {"extension": row.extension})
             )
-        if row.extension in queue_numbers:
-            problems.append(
-                (row.line, _("extension %(extension)s is a queue's number.") % {"extension": row.extension})
-            )
-        in_range = not (start.isdigit() and end.isdigit() and row.extension.isdigit()) or (
-            int(start) <= int(row.extension) <= int(end)
-        )
-        if not in_range:
-            message = _("extension %(extension)s is outside %(company)s's %(start)s-%(end)s.")
-            values = {"extension": row.extension, "company": company.name, "start": start, "end": end}
-            problems.append((row.line, message % values))
+        for problem in extension_problems(row.extension, company=company):
+            problems.append((row.line, _("extension %(extension)s: %(problem)s") % {"extension": row.extension,
+                                                                                     "problem": problem}))  # fmt: skip
 
 
 @transaction.atomic

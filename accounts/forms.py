@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User, extension_validator
 from companies.models import Company
+from companies.numbering import extension_problems
+from pbx.validators import phone_validator
 
 
 def _extension_errors(extension: str, company: Company | None, user: User | None) -> list[str]:
@@ -17,15 +19,11 @@ def _extension_errors(extension: str, company: Company | None, user: User | None
         others = others.exclude(pk=user.pk)
     if others.exists():
         errors.append(_("This extension is already assigned."))
-    if company and company.extension_start and company.extension_end and extension.isdigit():
-        start, end = company.extension_start, company.extension_end
-        if start.isdigit() and end.isdigit() and not int(start) <= int(extension) <= int(end):
-            errors.append(_("The company's extensions run from %(start)s to %(end)s.") % {"start": start, "end": end})
-    return errors
+    return errors + extension_problems(extension, company=company)
 
 
 class _UserFields(forms.ModelForm):
-    phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40, validators=[phone_validator])
     extension = forms.CharField(label=_("SIP extension"), required=False, validators=[extension_validator])
 
     def __init__(self, *args, actor: User, **kwargs):
@@ -49,10 +47,7 @@ class _UserFields(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        role = cleaned.get("role", Role.AGENT)
-        company = self._company()
-        if self.actor.is_system_admin and role != Role.SYSTEM_ADMIN and not company:
-            self.add_error("company", _("Managers and agents belong to a company."))
+        company = self._company()  # a manager or agent without one: the model's own check says so
         for error in _extension_errors(cleaned.get("extension") or "", company, self.instance):
             self.add_error("extension", error)
         return cleaned

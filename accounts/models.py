@@ -136,9 +136,20 @@ class User(AbstractUser):
         )
 
     def clean(self):
+        from companies.numbering import extension_problems
+
         super().clean()
         if self.role != Role.SYSTEM_ADMIN and not self.company_id:
             raise ValidationError({"company": _("Managers and agents belong to a company.")})
+        errors = {}
+        # "Kim" and "kim" would be two accounts people cannot tell apart (a unique index on lower(username) holds it).
+        alike = User.objects.filter(username__iexact=self.username).exclude(username=self.username)  # exact: unique
+        if self.username and alike.exclude(pk=self.pk).exists():
+            errors["username"] = [_("username '%(username)s' exists already.") % {"username": self.username}]
+        if self.extension and (problems := extension_problems(self.extension, company=self.company)):
+            errors["extension"] = problems
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
         # Django admin access follows the role: only system admins are staff.

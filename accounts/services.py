@@ -372,6 +372,25 @@ def user_create(
     return user
 
 
+# States in which an agent is busy with a call (ringing, talking, wrapping up).
+WITH_A_CALL = (ActivityState.CALLING, ActivityState.ON_CALL, ActivityState.POST_PROCESSING)
+
+
+def user_reassign(user: User, *, role: str, company) -> None:
+    """Give the (unsaved) user a role and company. An agent busy with a call keeps both until it is over; an agent
+    moved to another company keeps their pause reasons by code, as that company's reasons (a reason belongs to one
+    company, and the new one's wallboard must be able to show it)."""
+    moving = (company.pk if company else None) != user.company_id
+    if user.role == Role.AGENT and (role != user.role or moving) and user.activity_state in WITH_A_CALL:
+        raise ActivityChangeRefused(_("This agent is on a call now."))
+    if moving:
+        for field in ("pause_reason", "after_call_reason"):
+            reason = getattr(user, field)
+            if reason is not None:
+                setattr(user, field, pause_reason_for(company_id=company.pk, code=reason.code) if company else None)
+    user.role, user.company = role, company
+
+
 def roster_changed(user: User, *, previous_company_id: int | None) -> None:
     """Once committed, the wallboards of the user's previous and current company show them (or stop showing them)."""
     transaction.on_commit(

@@ -3,7 +3,14 @@
 from django.db import transaction
 
 from accounts.models import Role, User
-from accounts.services import ActivityChangeRefused, Actor, activity_change, roster_changed, user_locked
+from accounts.services import (
+    ActivityChangeRefused,
+    Actor,
+    activity_change,
+    roster_changed,
+    user_locked,
+    user_reassign,
+)
 from accounts.states import ActivityState
 
 _EDITABLE = {"first_name", "last_name", "email", "phone", "extension", "role", "company"}
@@ -11,10 +18,13 @@ _EDITABLE = {"first_name", "last_name", "email", "phone", "extension", "role", "
 
 @transaction.atomic
 def user_update(*, user: User, **fields) -> User:
+    """Raises ActivityChangeRefused for a new role or company of an agent busy with a call."""
     previous_company_id = User.objects.filter(pk=user.pk).values_list("company_id", flat=True).first()
+    if unknown := set(fields) - _EDITABLE:
+        raise TypeError(f"user_update cannot change {unknown}")
+    if "role" in fields or "company" in fields:
+        user_reassign(user, role=fields.pop("role", user.role), company=fields.pop("company", user.company))
     for name, value in fields.items():
-        if name not in _EDITABLE:
-            raise TypeError(f"user_update cannot change {name}")
         setattr(user, name, value)
     user.full_clean(exclude=["password"])
     user.save()

@@ -68,9 +68,13 @@ def user_edit(request, user_id: int):
         fields["extension"] = data.get("extension") or None
         if request.user.is_system_admin:
             fields["role"], fields["company"] = data["role"], data.get("company")
-        user_update(user=User.objects.get(pk=target.pk), **fields)
-        messages.success(request, _("User %(name)s saved.") % {"name": target.username})
-        return redirect("accounts:users")
+        try:
+            user_update(user=User.objects.get(pk=target.pk), **fields)
+        except ActivityChangeRefused as refused:
+            form.add_error("role" if "role" in form.fields else None, str(refused))
+        else:
+            messages.success(request, _("User %(name)s saved.") % {"name": target.username})
+            return redirect("accounts:users")
     return render(
         request,
         "accounts/user_form.html",

@@ -22,7 +22,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.security import auth_event_record, client_ip, login_failed, login_is_rate_limited
-from accounts.services import Actor, activity_change, roster_changed, user_create, user_locked, user_set_password
+from accounts.services import (
+    Actor,
+    activity_change,
+    roster_changed,
+    user_create,
+    user_locked,
+    user_reassign,
+    user_set_password,
+)
 from accounts.states import ActivityState
 from api.errors import ApiError, Conflict
 from api.models import ApiToken
@@ -283,6 +291,9 @@ def user_deactivate(*, actor: User, user: User) -> User:
     if user.pk == actor.pk:
         raise Conflict(_("You cannot deactivate your own account."))
     user = user_locked(user.pk)
+    if user.role == Role.AGENT and user.activity_state in (ActivityState.CALLING, ActivityState.ON_CALL):
+        # As in the console: nobody's call is cut by taking their account away; deactivate them once it is over.
+        raise Conflict(_("This agent is on a call now."))
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
@@ -337,15 +348,13 @@ def user_update(*, actor: User, user: User, changes: dict) -> User:
             raise Conflict(_("You cannot change your own role."))
         if actor.role == Role.MANAGER and role not in MANAGER_ROLES:
             raise PermissionDenied(_("Managers create only agents and managers."))
-        if user.role == Role.AGENT and user.activity_state in (ActivityState.CALLING, ActivityState.ON_CALL):
-            raise Conflict(_("This agent is on a call now."))
+    company = user.company
     if "company_id" in changes or "role" in changes:
         company_id = changes.get("company_id", user.company_id)
         if role == Role.SYSTEM_ADMIN and "company_id" not in changes:
             company_id = None
         company = _company_for_new_user(actor=actor, role=role, company_id=company_id)
-        user.company = company
-    user.role = role
+    user_reassign(user, role=role, company=company)
     for name in PROFILE_FIELDS:
         if name in changes:
             setattr(user, name, changes[name] if changes[name] is not None else "")

@@ -1,5 +1,6 @@
 """Queues, call records (one per call), the offers made to agents, and each call's event timeline."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -64,6 +65,13 @@ class Queue(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.number})"
+
+    def clean(self):
+        from companies.numbering import queue_number_problems
+
+        super().clean()
+        if self.number and (problems := queue_number_problems(self.number)):
+            raise ValidationError({"number": problems})
 
 
 class Direction(models.TextChoices):

@@ -3,15 +3,22 @@
 from zoneinfo import available_timezones
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
+from pbx.validators import business_number_validator, phone_validator
 
 
 class CompanyForm(forms.ModelForm):
-    business_number = forms.CharField(label=_("business registration number"), required=False, max_length=20)
-    phone = forms.CharField(label=_("phone"), required=False, max_length=40)
-    fax = forms.CharField(label=_("fax"), required=False, max_length=40)
+    business_number = forms.CharField(
+        label=capfirst(_("business registration number")),
+        required=False,
+        max_length=20,
+        validators=[business_number_validator],
+    )
+    phone = forms.CharField(label=capfirst(_("phone")), required=False, max_length=40, validators=[phone_validator])
+    fax = forms.CharField(label=capfirst(_("fax")), required=False, max_length=40, validators=[phone_validator])
 
     class Meta:
         model = Company
@@ -28,18 +35,6 @@ class CompanyForm(forms.ModelForm):
         if zone not in available_timezones():
             raise forms.ValidationError(_("Use a time zone name such as Asia/Seoul."))
         return zone
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("extension_start") or "", cleaned.get("extension_end") or ""
-        for name, value in (("extension_start", start), ("extension_end", end)):
-            if value and not value.isdigit():
-                self.add_error(name, _("An extension is 2 to 10 digits."))
-        if bool(start) != bool(end):
-            self.add_error("extension_end", _("Give both the first and the last extension, or neither."))
-        elif start.isdigit() and end.isdigit() and int(start) > int(end):
-            self.add_error("extension_end", _("The last extension comes before the first."))
-        return cleaned
 
     def values(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in [*self.Meta.fields, "business_number", "phone", "fax"]}

@@ -1,9 +1,11 @@
 """Companies (the tenants) and their pause reasons."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import extension_validator
 from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
 
 
@@ -34,8 +36,12 @@ class Company(models.Model):
     fax_index = BlindIndexField(source="fax")
     address = models.CharField(_("address"), max_length=300, blank=True, default="")
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
-    extension_start = models.CharField(_("first extension"), max_length=10, blank=True, default="")
-    extension_end = models.CharField(_("last extension"), max_length=10, blank=True, default="")
+    extension_start = models.CharField(
+        _("first extension"), max_length=10, blank=True, default="", validators=[extension_validator]
+    )
+    extension_end = models.CharField(
+        _("last extension"), max_length=10, blank=True, default="", validators=[extension_validator]
+    )
     # Wrap-up after a call dialed straight to an agent's extension (queues have their own).
     wrapup_seconds = models.PositiveSmallIntegerField(_("wrap-up after direct calls (s)"), default=10)
     is_active = models.BooleanField(_("active"), default=True)
@@ -51,6 +57,19 @@ class Company(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        from companies.numbering import range_problems
+
+        super().clean()
+        errors = range_problems(self)
+        name = (self.name or "").strip()
+        if not name:
+            errors["name"] = [_("Give the company a name.")]
+        elif Company.objects.filter(name__iexact=name).exclude(pk=self.pk).exists():
+            errors["name"] = [_("A company named '%(name)s' exists already.") % {"name": name}]
+        if errors:
+            raise ValidationError(errors)
 
 
 class PauseReasonQuerySet(models.QuerySet):

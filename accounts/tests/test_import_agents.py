@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import stat
 import sys
 from io import StringIO
@@ -12,6 +13,7 @@ from django.utils import translation
 
 from accounts.models import Role, User
 from calls.models import Queue
+from companies.models import Company
 from companies.services import company_create
 
 pytestmark = pytest.mark.django_db
@@ -90,10 +92,10 @@ def test_every_bad_row_is_reported_with_its_line_and_nobody_is_created(tmp_path,
         "line 5: extension 1003 repeats line 4.",
         "line 6: username 'taken' exists already.",
         "line 6: extension 1050 is already assigned.",
-        "line 7: extension 2000 is outside Seoul Center's 1000-1099.",
+        "line 7: extension 2000: The company's extensions run from 1000 to 1099.",
         "line 8: role 'CEO' is unknown",
         "line 9: username is missing.",
-        "line 10: extension 1098 is a queue's number.",
+        "line 10: extension 1098: This number is a queue's number.",
         "line 13: 2 fields, the header has 4.",
     ]:
         assert expected in message
@@ -147,4 +149,65 @@ def test_problems_are_reported_in_korean_by_default(tmp_path, center):
     path.write_text("username,name,extension,role\nfar,Far Away,2000,AGENT\n", encoding="utf-8")
     with translation.override("ko"), pytest.raises(CommandError) as refused:
         call_command("import_agents", str(path), "--company", "Seoul Center", stdout=StringIO())
-    assert "2행: 내선 2000은(는) Seoul Center의 범위 1000-1099 밖입니다." in str(refused.value)
+    assert "2행: 내선 2000: 이 회사의 내선 번호는 1000부터 1099까지입니다." in str(refused.value)
+
+
+def test_a_passwords_file_that_cannot_be_created_stops_the_import_before_anyone_is_created(tmp_path, center):
+    out_path = tmp_path / "no" / "such" / "dir" / "passwords.csv"
+    with pytest.raises(CommandError, match=r"Cannot create .*passwords\.csv: No such file or directory\. Nobody"):
+        run(tmp_path, GOOD, "--company", "Seoul Center", "--passwords-out", str(out_path))
+    assert not User.objects.filter(username__in=["minji", "junho", "boss"]).exists()
+    # Nothing to undo: the same command with a path that works creates everyone.
+    run(tmp_path, GOOD, "--company", "Seoul Center", "--passwords-out", str(tmp_path / "passwords.csv"))
+    assert User.objects.filter(username__in=["minji", "junho", "boss"]).count() == 3
+
+
+def test_an_import_that_fails_leaves_no_empty_passwords_file_behind(tmp_path, center, monkeypatch):
+    def database_gone(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("accounts.management.commands.import_agents.agents_import", database_gone)
+    out_path = tmp_path / "passwords.csv"
+    with pytest.raises(RuntimeError):
+        run(tmp_path, GOOD, "--company", "Seoul Center", "--passwords-out", str(out_path))
+    assert not out_path.exists()
+
+
+def test_two_companies_of_the_same_name_are_refused_with_their_ids(tmp_path, center):
+    namesake = Company.objects.create(name="Seoul Center")  # from before names had to differ
+    with pytest.raises(CommandError) as refused:
+        run(tmp_path, GOOD, "--company", "Seoul Center")
+    expected = (
+        f"2 companies are named 'Seoul Center' (ids {center.pk}, {namesake.pk}): give the id of the one you mean."
+    )
+    assert str(refused.value) == expected
+    assert not User.objects.filter(username="minji").exists()
+    run(tmp_path, GOOD, "--company", str(center.pk))
+    assert User.objects.get(username="minji").company == center
+
+
+LONG_EMAIL = "a" * 64 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 63]) + ".com"  # 260: validate_email allows 320
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (f"minji,Kim,1001,AGENT,{LONG_EMAIL},", "line 2: email is longer than 254 characters."),
+        (f"{'u' * 151},Kim,1001,AGENT,,", "line 2: username is longer than 150 characters."),
+        (f"minji,{'김' * 151},1001,AGENT,,", "line 2: name is longer than 150 characters."),
+        ("minji,Kim,10010010010,AGENT,,", "line 2: extension is longer than 10 characters."),
+        ("minji,Kim\x00Minji,1001,AGENT,,", "line 2: name holds a NUL character (byte 0), which cannot be stored."),
+        ("min\x00ji,Kim,1001,AGENT,,", "line 2: username holds a NUL character (byte 0), which cannot be stored."),
+        ("minji,Kim,1001,AGENT,minji@example.com\x00,", "line 2: email holds a NUL character"),
+    ],
+    ids=["long-email", "long-username", "long-name", "long-extension", "nul-name", "nul-username", "nul-email"],
+)
+def test_a_value_the_database_cannot_hold_is_named_by_its_line_even_in_a_dry_run(tmp_path, center, row, expected):
+    text = "username,name,extension,role,email,phone\n" + row + "\n"
+    for dry_run in (["--dry-run"], []):
+        with pytest.raises(CommandError) as refused:
+            run(tmp_path, text, "--company", "Seoul Center", *dry_run)
+        assert expected in str(refused.value)
+        # Said once: the format checks stay quiet about a value already refused.
+        assert not re.search("may hold only|is not 2 to 10 digits|is not an email address", str(refused.value))
+    assert not User.objects.filter(company=center).exclude(username="taken").exists()

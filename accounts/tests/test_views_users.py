@@ -155,3 +155,34 @@ def test_admin_must_give_a_manager_a_company(client, admin_user):
         {"username": "lost", "role": "MANAGER", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert response.status_code == 400 and "company" in response.context["form"].errors
+
+
+def test_an_agent_without_a_company_is_told_once(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {"username": "nocompany", "role": Role.AGENT, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 400
+    assert len(response.context["form"].errors["company"]) == 1
+
+
+def test_a_username_differing_only_in_capitals_is_refused(client, manager_a, agent_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {"username": "AGENT_A", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 400 and "username" in response.context["form"].errors
+    assert not User.objects.filter(username="AGENT_A").exists()
+
+
+def test_an_agent_on_a_call_keeps_their_company_and_role_until_it_is_over(client, admin_user, agent_a, company_b):
+    User.objects.filter(pk=agent_a.pk).update(activity_state=ActivityState.ON_CALL)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("accounts:user_edit", args=[agent_a.pk]),
+        {"role": Role.AGENT, "company": company_b.pk, "extension": agent_a.extension},
+    )
+    assert response.status_code == 400 and response.context["form"].errors
+    assert User.objects.get(pk=agent_a.pk).company_id == agent_a.company_id

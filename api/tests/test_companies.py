@@ -27,7 +27,13 @@ def test_admin_lists_every_company_with_plain_phone_numbers(everyone, api_as):
 def test_admin_creates_a_company_with_its_default_pause_reasons(everyone, api_as):
     response = api_as(everyone["admin"]).post(
         "companies",
-        {"name": "감마 콜센터", "phone": "051-000-1111", "time_zone": "Asia/Seoul", "extension_start": "3000"},
+        {
+            "name": "감마 콜센터",
+            "phone": "051-000-1111",
+            "time_zone": "Asia/Seoul",
+            "extension_start": "3000",
+            "extension_end": "3099",
+        },
     )
 
     assert response.status_code == 201

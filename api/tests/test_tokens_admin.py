@@ -4,9 +4,9 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from api.models import ApiToken
 from api.services import token_issue, token_revoke
@@ -52,3 +52,14 @@ def test_prune_deletes_long_dead_tokens_and_keeps_the_rest(agent_a):
     assert remaining == {live.pk, recently_revoked.pk}
     assert not {long_expired.pk, long_revoked.pk} & remaining
     assert out.getvalue().startswith("2 ")
+
+
+@pytest.mark.parametrize("days", ["99999999", "-1"])
+def test_prune_refuses_a_number_of_days_out_of_range_and_deletes_nothing(agent_a, days):
+    expired = token_issue(user=agent_a, lifetime=timedelta(days=-40)).record
+    with (
+        translation.override("en"),
+        pytest.raises(CommandError, match=f"--days must be between 0 and 3650, not {days}"),
+    ):
+        call_command("prune_api_tokens", "--days", days, stdout=StringIO())
+    assert ApiToken.objects.filter(pk=expired.pk).exists()

@@ -44,21 +44,22 @@ def test_creates_the_company_with_its_range_queues_and_default_pause_reasons():
 
 def test_every_problem_is_listed_and_nothing_is_created(make_user):
     other = company_create(name="Beta", extension_start="2000", extension_end="2099")
-    make_user(company=other, extension="3001")
+    make_user(company=other, extension="2001")
     Queue.objects.create(company=other, name="Beta line", number="7000")
     with pytest.raises(CommandError) as refused:
         run(
             "Gamma", "--extensions", "2050-2150", "--time-zone", "Mars/Olympus",
-            "--queue", "7000=Taken", "--queue", "3001=Agent", "--queue", "2060=Inside",
+            "--queue", "7000=Taken", "--queue", "2001=Agent", "--queue", "2060=Inside",
             "--queue", "8000", "--queue", "8000", "--queue", "x=Bad",
         )  # fmt: skip
     message = str(refused.value)
     for expected in [
         "Nothing created:",
         "time_zone: Use a time zone name",
-        "extensions: 2050-2150 overlaps Beta's 2000-2099.",
+        "extension_start: 2050-2150 overlaps Beta's 2000-2099.",
         "queue 7000: already another queue's number.",
-        "queue 3001: already an agent's extension.",
+        "queue 2001: This number is an agent's extension.",
+        "queue 2001: This number lies in Beta's extensions 2000-2099.",
         "queue 2060: inside the company's own extension range 2050-2150.",
         "queue 8000: given twice.",
         "queue x=Bad: write NUMBER=Name",
@@ -78,5 +79,5 @@ def test_a_backwards_or_malformed_range_is_refused():
 
 def test_a_second_company_with_the_same_name_is_refused():
     run("Echo", "--extensions", "4000-4099")
-    with pytest.raises(CommandError, match="a company named 'Echo' exists already"):
+    with pytest.raises(CommandError, match="name: A company named 'Echo' exists already"):
         run("Echo", "--extensions", "4100-4199")

@@ -7,6 +7,7 @@ import threading
 from io import StringIO
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
@@ -128,3 +129,31 @@ def test_an_unwritable_setting_is_a_clear_error_not_a_traceback(demo_company, tm
 def test_an_operator_reads_the_stale_files_in_korean_by_default(demo_company, tmp_path):
     with translation.override("ko"), pytest.raises(CommandError, match="오래된 파일: pjsip.conf"):
         render("--output", str(tmp_path), "--check")
+
+
+def test_a_malformed_encryption_key_is_a_one_line_error(demo_company, tmp_path, settings):
+    settings.ENCRYPTION_KEYS = ["garbage"]
+    with pytest.raises(CommandError, match="ENCRYPTION_KEY must be a comma-separated list of Fernet keys"):
+        render("--output", str(tmp_path), "--check")
+
+
+def test_a_key_that_cannot_open_the_sip_secrets_says_what_to_do(demo_company, tmp_path, settings):
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the key the secrets were written under is gone
+    with pytest.raises(CommandError, match=r"Cannot decrypt accounts\.User\..*run `manage.py rotate_encryption_key`"):
+        render("--output", str(tmp_path), "--check")
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["write", "check"])
+def test_an_output_that_is_a_file_is_a_clear_error_and_the_file_is_kept(demo_company, tmp_path, check):
+    output = tmp_path / "asterisk"
+    output.write_text("not a directory")
+    with pytest.raises(CommandError, match=r"asterisk is a file: give --output \(or ASTERISK_CONFIG_DIR\) a directory"):
+        render("--output", str(output), *check)
+    assert output.read_text() == "not a directory"
+
+
+def test_an_output_below_a_file_is_a_clear_error(demo_company, tmp_path):
+    (tmp_path / "asterisk").write_text("not a directory")
+    with pytest.raises(CommandError, match=r"Cannot read or write .*asterisk/etc: Not a directory\."):
+        render("--output", str(tmp_path / "asterisk" / "etc"))

@@ -4,12 +4,14 @@ import csv
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.agent_import import ImportRefused, agents_import, decode, parse
 from companies.models import Company
+from pbx.ids import parse_id
 
 
 class Command(BaseCommand):
@@ -21,7 +23,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("csv_file", type=Path, help="the CSV file, or - to read it from standard input")
-        parser.add_argument("--company", required=True, help="the company's id or exact name")
+        parser.add_argument(
+            "--company",
+            required=True,
+            help="the company's id or exact name (a number is read as an id first; give the id when two companies "
+            "share a name)",
+        )
         parser.add_argument("--encoding", default="utf-8-sig", help="the file's encoding (cp949 for Korean Excel)")
         parser.add_argument("--passwords-out", type=Path, help="write username,extension,password here (mode 600)")
         parser.add_argument("--dry-run", action="store_true", help="check the file, create nobody")
@@ -30,9 +37,7 @@ class Command(BaseCommand):
         company = self._company(options["company"])
         out_path = options["passwords_out"]
         if out_path and out_path.exists():
-            raise CommandError(
-                _("%(path)s exists: passwords are never written over another file.") % {"path": out_path}
-            )
+            raise _passwords_file_exists(out_path)
         try:
             raw = sys.stdin.buffer.read() if str(options["csv_file"]) == "-" else options["csv_file"].read_bytes()
         except OSError as error:
@@ -50,14 +55,21 @@ class Command(BaseCommand):
             message = _("%(count)d user(s) would be created; nothing changed.") % {"count": len(rows)}
             self.stdout.write(self.style.SUCCESS(message))
             return
-        created = agents_import(rows=rows, company=company)
+        # The passwords file exists before anyone does: a path that cannot be written stops the import while there is
+        # nothing to undo, instead of after the commit, when the passwords would be lost and a re-run refused.
+        passwords_file = _passwords_file_create(out_path) if out_path else None
+        try:
+            created = agents_import(rows=rows, company=company)
+        except BaseException:
+            if passwords_file:
+                passwords_file.close()
+                out_path.unlink(missing_ok=True)
+            raise
         message = _("Created %(count)d user(s) in %(company)s.") % {"count": len(created), "company": company.name}
         self.stdout.write(self.style.SUCCESS(message))
-        if out_path:
-            # Created readable by its owner only, before a single password is in it.
-            descriptor = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
+        if passwords_file:
+            with passwords_file:
+                writer = csv.writer(passwords_file)
                 writer.writerow(["username", "extension", "password"])
                 writer.writerows([agent.username, agent.extension, agent.password] for agent in created)
             self.stdout.write(
@@ -70,10 +82,39 @@ class Command(BaseCommand):
         self.stdout.write(_("Next: manage.py render_asterisk_config --reload, so their phones can register."))
 
     def _company(self, value: str) -> Company:
-        company = Company.objects.filter(pk=int(value)).first() if value.isdigit() else None
-        company = company or Company.objects.filter(name=value).first()
+        company_id = parse_id(value)
+        company = Company.objects.filter(pk=company_id).first() if company_id else None
+        if company is None:
+            company = self._company_named(value)
         if company is None:
             raise CommandError(_("No company '%(company)s' (give its id or exact name).") % {"company": value})
         if not company.is_active:
             raise CommandError(_("%(company)s is deactivated.") % {"company": company.name})
         return company
+
+    def _company_named(self, name: str) -> Company | None:
+        # Names are unique, ignoring capitals, since the numbering rules; a database from before may still hold two,
+        # and picking one of them would put the agents in a company chosen by chance.
+        named = list(Company.objects.filter(name=name).order_by("pk"))
+        if len(named) > 1:
+            message = _("%(count)d companies are named '%(company)s' (ids %(ids)s): give the id of the one you mean.")
+            ids = ", ".join(str(company.pk) for company in named)
+            raise CommandError(message % {"count": len(named), "company": name, "ids": ids})
+        return named[0] if named else None
+
+
+def _passwords_file_create(path: Path) -> TextIO:
+    """The passwords file, opened for writing: new (never over another file) and readable by its owner only before
+    a single password is in it."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise _passwords_file_exists(path) from None
+    except OSError as error:
+        message = _("Cannot create %(path)s: %(error)s. Nobody was created.")
+        raise CommandError(message % {"path": path, "error": error.strerror}) from None
+    return os.fdopen(descriptor, "w", newline="", encoding="utf-8")
+
+
+def _passwords_file_exists(path: Path) -> CommandError:
+    return CommandError(_("%(path)s exists: passwords are never written over another file.") % {"path": path})

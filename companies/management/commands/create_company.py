@@ -6,24 +6,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from calls.forms import QueueForm
 from calls.models import Queue
 from calls.services_queues import queue_save
 from companies.forms import CompanyForm
-from companies.models import Company
+from companies.numbering import in_range, queue_number_problems
 from companies.services import company_create
 
 _RANGE = re.compile(r"^(\d{2,10})-(\d{2,10})$")
 _QUEUE = re.compile(r"^(\d{2,20})(?:=(.+))?$")
+QUEUE_NAME_LENGTH = Queue._meta.get_field("name").max_length
 
 
 def queue(number: str, problem: str) -> str:
     return _("queue %(number)s: %(problem)s") % {"number": number, "problem": problem}
-
-
-def _in_range(number: str, start: str, end: str) -> bool:
-    return bool(start and end and start.isdigit() and end.isdigit() and int(start) <= int(number) <= int(end))
 
 
 class Command(BaseCommand):
@@ -64,23 +60,6 @@ class Command(BaseCommand):
             }
         )
         errors = [f"{field}: {message}" for field, messages in form.errors.items() for message in messages]
-        if Company.objects.filter(name=options["name"]).exists():
-            errors.append(_("name: a company named '%(name)s' exists already.") % {"name": options["name"]})
-        for other in Company.objects.exclude(extension_start="").exclude(extension_end=""):
-            if _in_range(start, other.extension_start, other.extension_end) or _in_range(
-                other.extension_start, start, end
-            ):
-                message = _("extensions: %(start)s-%(end)s overlaps %(company)s's %(other_start)s-%(other_end)s.")
-                errors.append(
-                    message
-                    % {
-                        "start": start,
-                        "end": end,
-                        "company": other.name,
-                        "other_start": other.extension_start,
-                        "other_end": other.extension_end,
-                    }
-                )
         queues = self._queues(options["queue"], start, end, errors)
         if errors:
             raise CommandError(_("Nothing created:") + "\n  " + "\n  ".join(errors))
@@ -122,24 +101,15 @@ class Command(BaseCommand):
             number, name = match.group(1), (match.group(2) or "").strip() or match.group(1)
             if number in seen:
                 errors.append(queue(number, _("given twice.")))
-            elif _in_range(number, start, end):
+            elif in_range(number, start, end):
                 message = _("inside the company's own extension range %(start)s-%(end)s.")
                 errors.append(queue(number, message % {"start": start, "end": end}))
             elif Queue.objects.filter(number=number).exists():
                 errors.append(queue(number, _("already another queue's number.")))
-            elif User.objects.filter(extension=number).exists():
-                errors.append(queue(number, _("already an agent's extension.")))
+            elif len(name) > QUEUE_NAME_LENGTH:
+                errors.append(queue(number, _("the name is longer than %(n)d characters.") % {"n": QUEUE_NAME_LENGTH}))
             else:
-                owner = next(
-                    (
-                        c.name
-                        for c in Company.objects.exclude(extension_start="")
-                        if _in_range(number, c.extension_start, c.extension_end)
-                    ),
-                    None,
-                )
-                if owner:
-                    errors.append(queue(number, _("inside %(company)s's extension range.") % {"company": owner}))
+                errors += [queue(number, problem) for problem in queue_number_problems(number)]
             seen.add(number)
-            queues.append((number, name[:100]))
+            queues.append((number, name))
         return queues

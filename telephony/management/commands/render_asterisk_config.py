@@ -1,12 +1,15 @@
 """Write Asterisk's pjsip.conf, extensions.conf, ari.conf and http.conf from the database; check or reload them."""
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from pbx.encryption import DecryptionError
 from telephony import asterisk_config
 from telephony.ari import AriClient, AriConfig, AriError, AriUnreachable
 
@@ -28,16 +31,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, output, check, reload, **options):
         directory = Path(output or settings.ASTERISK_CONFIG_DIR)
+        if directory.exists() and not directory.is_dir():
+            message = _("%(directory)s is a file: give --output (or ASTERISK_CONFIG_DIR) a directory.")
+            raise CommandError(message % {"directory": directory})
         warnings: list[str] = []
         try:
             rendered = asterisk_config.render(warnings=warnings)
-        except asterisk_config.AsteriskConfigError as error:
+        except (asterisk_config.AsteriskConfigError, ImproperlyConfigured, DecryptionError) as error:
+            # As rotate_encryption_key does: a malformed ENCRYPTION_KEY, or one that cannot open the stored SIP
+            # secrets, is said in the one line pbx.encryption words it (with its remedy), not as a traceback.
             raise CommandError(str(error)) from error
         for warning in warnings:
             self.stderr.write(self.style.WARNING(_("warning: %(warning)s") % {"warning": warning}))
 
         if check:
-            stale = asterisk_config.stale_files(rendered, directory)
+            stale = _files_on_disk(asterisk_config.stale_files, rendered, directory)
             if stale:
                 message = _("Stale in %(directory)s: %(files)s. Run `manage.py render_asterisk_config` to update.")
                 raise CommandError(message % {"directory": directory, "files": ", ".join(stale)})
@@ -46,7 +54,7 @@ class Command(BaseCommand):
             )
             return
 
-        changed = asterisk_config.write(rendered, directory)
+        changed = _files_on_disk(asterisk_config.write, rendered, directory)
         if changed:
             message = _("Wrote %(files)s to %(directory)s.") % {"files": ", ".join(changed), "directory": directory}
             self.stdout.write(self.style.SUCCESS(message))
@@ -88,6 +96,19 @@ class Command(BaseCommand):
                     )
                 )
             )
+
+
+def _files_on_disk(
+    action: Callable[[dict[str, str], Path], list[str]], rendered: dict[str, str], directory: Path
+) -> list[str]:
+    """`action` (stale_files or write) on `directory`; a refused permission or a path through a file is a clear
+    error naming the path, not a traceback."""
+    try:
+        return action(rendered, directory)
+    except OSError as error:
+        message = _("Cannot read or write %(path)s: %(error)s.")
+        path = error.filename or directory
+        raise CommandError(message % {"path": path, "error": error.strerror or error}) from error
 
 
 async def _reload_modules(config: AriConfig) -> None:
