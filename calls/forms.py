@@ -9,6 +9,7 @@ from accounts.models import User
 from calls.models import Direction, Disposition, Queue
 from calls.selectors import EARLIEST_DAY, LATEST_DAY, CallFilters
 from companies.models import Company
+from pbx.ids import parse_id
 
 
 class PlainSelect(forms.Select):
@@ -62,7 +63,7 @@ class CallFilterForm(forms.Form):
                 **self.fields,
             }
             company_id = self.data.get("company") if self.is_bound else None
-            company_id = int(company_id) if str(company_id or "").isdigit() else None
+            company_id = parse_id(company_id)
             agents, queues = agents.filter(company_id=company_id), queues.filter(company_id=company_id)
             if company_id is None:
                 self.fields["agent"].help_text = _("Choose a company first.")

@@ -212,7 +212,8 @@ def agent_today(*, agent: User, now: datetime | None = None) -> AgentDay:
 
 
 def missed_calls_today(*, user: User, now: datetime | None = None):
-    """Today's inbound calls nobody answered, newest first, each with `handled` (a callback exists).
+    """Today's inbound calls nobody answered, newest first, each with `called_back` (a callback reached the customer),
+    `calling_back` (one is under way) and `callback_tried` (one was made: reached or not).
 
     Managers see the company's; an agent sees those of the queues they take (a queue with no members is everyone's)
     and those offered to them, since callbacks are theirs to make.
@@ -232,9 +233,15 @@ def missed_calls_today(*, user: User, now: datetime | None = None):
         )
     elif not user.is_system_admin:
         calls = calls.filter(company_id=user.company_id)
+    callbacks = Call.objects.filter(callback_of=OuterRef("pk"))
     return (
         calls.distinct()
-        .annotate(handled=Exists(Call.objects.filter(callback_of=OuterRef("pk"))))
+        .annotate(
+            # A callback that failed (the customer's line busy, no answer) leaves the call still to be returned.
+            called_back=Exists(callbacks.filter(disposition=Disposition.ANSWERED)),
+            calling_back=Exists(callbacks.exclude(state=CallState.ENDED)),
+            callback_tried=Exists(callbacks),
+        )
         .select_related("queue", "agent", "company")
         .order_by("-enqueued_at", "-id")
     )

@@ -61,6 +61,11 @@ def call_log(request):
                 user=request.user, filters=filters, cursor=request.GET.get("after", ""), limit=PAGE_SIZE
             )
         except selectors.InvalidCursor:
+            if request.htmx and request.GET.get("after"):
+                # "Older calls" appends to the rows shown: the first page again would list them twice. (200: htmx
+                # swaps in only successful answers.)
+                message = _("That page link is no longer valid: reload the call log.")
+                return render(request, "calls/log.html#stale-more-row", {"message": message})
             cursor_error = _("That page link is no longer valid; showing the first page.")
             page = selectors.calls_page(user=request.user, filters=filters, limit=PAGE_SIZE)
     if page is not None:
@@ -119,6 +124,19 @@ def _csv_header() -> list[str]:
     ]
 
 
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PHONE_CHARACTERS = frozenset("0123456789+-() .")
+
+
+def spreadsheet_safe(value):
+    """Text as a spreadsheet shows it, never runs it: a leading quote makes `=HYPERLINK(…)` in a name plain text.
+    Phone numbers such as +82-10-… are left as they are (no formula can be written with their characters)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS) and not set(value) <= _PHONE_CHARACTERS:
+        return "'" + value
+    return value
+
+
 def _csv_row(call, zone) -> list:
     def at(moment):
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
@@ -126,7 +144,7 @@ def _csv_row(call, zone) -> list:
     def seconds(value):
         return f"{value:.0f}" if value is not None else ""
 
-    return [
+    row = [
         call.pk,
         at(call.enqueued_at),
         at(call.answered_at),
@@ -145,6 +163,7 @@ def _csv_row(call, zone) -> list:
         call.get_hangup_by_display() if call.hangup_by else "",
         call.callback_of_id or "",
     ]
+    return [spreadsheet_safe(value) for value in row]
 
 
 def _csv_chunk(*, user, filters, cursor: str, zone, language: str) -> tuple[str, str | None]:

@@ -10,6 +10,7 @@ from calls.forms import QueueForm
 from calls.models import Queue
 from calls.services_queues import queue_save
 from companies.models import Company
+from pbx.ids import parse_id
 
 
 def _staff(request):
@@ -32,11 +33,11 @@ def queue_edit(request, queue_id: int | None = None):
         queue = get_object_or_404(Queue.objects.visible_to(request.user), pk=queue_id)
         company = queue.company
     elif request.user.is_system_admin:
-        raw = request.GET.get("company") or request.POST.get("company") or ""
-        if not raw.isdigit():
+        company_id = parse_id(request.GET.get("company") or request.POST.get("company"))
+        if company_id is None:
             companies = Company.objects.visible_to(request.user).active()
             return render(request, "console/company_pick.html", {"companies": companies})
-        company = get_object_or_404(Company.objects.visible_to(request.user), pk=int(raw))
+        company = get_object_or_404(Company.objects.visible_to(request.user), pk=company_id)
     else:
         company = request.user.company
     form = QueueForm(request.POST or None, instance=queue, company=company)

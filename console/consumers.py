@@ -26,6 +26,7 @@ from accounts.models import Role, User
 from calls.selectors import zone_of
 from companies.models import Company
 from console import panels
+from pbx.ids import parse_id
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +137,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if self.page == "wallboard" and user.role in (Role.MANAGER, Role.SYSTEM_ADMIN):
             if user.role == Role.MANAGER:
                 self.company = user.company
-            elif company_raw.isdigit():
-                self.company = Company.objects.visible_to(user).filter(pk=int(company_raw)).first()
+            elif (company_id := parse_id(company_raw)) is not None:
+                self.company = Company.objects.visible_to(user).filter(pk=company_id).first()
             if self.company is None:
                 return False
             self.reasons = panels.selectable_reasons(self.company.pk)

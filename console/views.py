@@ -22,6 +22,7 @@ from companies.models import Company, PauseReason
 from console import panels
 from console.forms import PauseReasonForm
 from console.selectors import pause_time_today
+from pbx.ids import parse_id
 
 
 def _role_required(*roles):
@@ -40,10 +41,10 @@ def _role_required(*roles):
 
 
 def _reason(request, company_id) -> PauseReason | None:
-    raw = request.POST.get("pause_reason") or ""
-    if not raw.isdigit():
+    reason_id = parse_id(request.POST.get("pause_reason"))
+    if reason_id is None:
         return None
-    return PauseReason.objects.filter(pk=int(raw), company_id=company_id).first()
+    return PauseReason.objects.filter(pk=reason_id, company_id=company_id).first()
 
 
 # --- agent console ----------------------------------------------------------------------------------------------
@@ -92,8 +93,8 @@ def after_call(request):
     error = ""
     state, _sep, reason_id = request.POST.get("choice", "").partition(":")
     reason = None
-    if reason_id.isdigit():
-        reason = PauseReason.objects.filter(pk=int(reason_id), company_id=agent.company_id).first()
+    if (reason_id := parse_id(reason_id)) is not None:
+        reason = PauseReason.objects.filter(pk=reason_id, company_id=agent.company_id).first()
     try:
         agent_choose_after_call(agent=agent, state=state, pause_reason=reason)
     except ActivityChangeRefused as refused:
@@ -115,10 +116,10 @@ def _wallboard_company(request) -> Company | None:
     user = request.user
     if user.role == Role.MANAGER:
         return user.company
-    raw = request.GET.get("company") or request.POST.get("company") or ""
-    if not raw.isdigit():
+    company_id = parse_id(request.GET.get("company") or request.POST.get("company"))
+    if company_id is None:
         return None
-    return get_object_or_404(Company.objects.visible_to(user), pk=int(raw))
+    return get_object_or_404(Company.objects.visible_to(user), pk=company_id)
 
 
 @require_GET
@@ -141,8 +142,8 @@ def wallboard_agent_state(request, agent_id: int):
     choice = request.POST.get("choice", "")
     to_state, _sep, reason_id = choice.partition(":")
     reason = None
-    if reason_id.isdigit():
-        reason = PauseReason.objects.filter(pk=int(reason_id), company_id=agent.company_id).first()
+    if (reason_id := parse_id(reason_id)) is not None:
+        reason = PauseReason.objects.filter(pk=reason_id, company_id=agent.company_id).first()
     if to_state not in (ActivityState.READY, ActivityState.AWAY, ActivityState.TRAINING, ActivityState.DISABLED):
         error = _("Choose a state.")
     else:
@@ -191,8 +192,8 @@ def call_back(request, call_id: int):
     if request.user.role == Role.AGENT:
         agent = request.user
     else:
-        raw = request.POST.get("agent", "")
-        agent = User.objects.visible_to(request.user).agents().filter(pk=int(raw) if raw.isdigit() else 0).first()
+        agent_id = parse_id(request.POST.get("agent"))
+        agent = User.objects.visible_to(request.user).agents().filter(pk=agent_id or 0).first()
         if agent is None:
             messages.error(request, _("Choose the agent whose phone rings first."))
             return redirect("console:missed")
@@ -211,10 +212,10 @@ def call_back(request, call_id: int):
 def _reasons_company(request) -> Company:
     if request.user.role == Role.MANAGER:
         return request.user.company
-    raw = request.GET.get("company") or request.POST.get("company") or ""
-    if not raw.isdigit():
+    company_id = parse_id(request.GET.get("company") or request.POST.get("company"))
+    if company_id is None:
         raise Http404(_("Choose a company."))
-    return get_object_or_404(Company.objects.visible_to(request.user), pk=int(raw))
+    return get_object_or_404(Company.objects.visible_to(request.user), pk=company_id)
 
 
 @_role_required(Role.MANAGER, Role.SYSTEM_ADMIN)

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from calls.models import Call, Direction, Disposition, Queue
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +139,14 @@ def test_forged_cursor_falls_back_to_the_first_page(client, manager_a, company_a
     assert response.status_code == 200 and response.context["cursor_error"]
 
 
+def test_older_calls_asked_for_with_a_forged_cursor_append_no_rows(client, manager_a, company_a):
+    make_call(company=company_a, n=1)
+    client.force_login(manager_a)
+    response = client.get(reverse("calls:log"), {"after": "forged"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "data-stale-page" in body and "data-call=" not in body
+
+
 def test_call_detail_shows_timeline_and_refuses_other_company(client, manager_a, manager_b, company_a):
     call = make_call(company=company_a, n=1)
     call.events.create(at=timezone.now(), kind="StasisStart", key="k1")
@@ -165,6 +174,15 @@ def test_csv_export_of_an_agent_holds_only_their_calls(client, agent_a, company_
     make_call(company=company_a, n=2)
     client.force_login(agent_a)
     assert len(csv_rows(client.get(reverse("calls:export")))) == 2
+
+
+def test_csv_export_never_hands_a_spreadsheet_a_formula(client, manager_a, company_a, agent_a):
+    User.objects.filter(pk=agent_a.pk).update(first_name='=HYPERLINK("http://evil.example","x")', last_name="")
+    make_call(company=company_a, n=1, agent=agent_a, phone="+82-10-1234-5678", caller_name="@SUM(1+1)")
+    client.force_login(manager_a)
+    [_header, row] = csv_rows(client.get(reverse("calls:export")))
+    assert '\'=HYPERLINK("http://evil.example","x")' in row and "'@SUM(1+1)" in row
+    assert "+82-10-1234-5678" in row  # a phone number stays as it is
 
 
 def test_manager_creates_a_queue_with_member_agents(client, manager_a, agent_a, agent_b):

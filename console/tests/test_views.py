@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import ActivityChange
 from accounts.states import ActivityState, ChangeSource
-from calls.models import Call, Direction
+from calls.models import Call, Direction, Disposition
 from companies.models import PauseReason
 from console.tests.simulated_calls import SimulatedCall, abandoned_call
 
@@ -201,6 +201,25 @@ def test_missed_calls_list_and_call_back_links_the_new_call(client, manager_a, a
     assert callback.direction == Direction.OUTBOUND and callback.agent == agent_a
     assert callback.caller_channel_id.startswith("callback-")
     assert "data-handled" in client.get(reverse("console:missed")).content.decode()
+
+
+def test_a_callback_that_did_not_reach_the_customer_leaves_the_call_to_be_returned(client, manager_a, agent_a,
+                                                                                     queue_a, company_a):  # fmt: skip
+    missed = abandoned_call(company=company_a, queue=queue_a, caller="010-9999-8888")
+    client.force_login(manager_a)
+    client.post(reverse("console:call_back", args=[missed.pk]), {"agent": agent_a.pk})
+    callback = Call.objects.get(callback_of=missed)
+
+    def cell():
+        body = client.get(reverse("console:missed")).content.decode()
+        row = body[body.index(f'data-missed="{missed.pk}"') :]
+        return row[: row.index("</tr>")]
+
+    assert 'data-handled="calling-back"' in cell()
+    Call.objects.filter(pk=callback.pk).update(state="ENDED", disposition=Disposition.BUSY)
+    assert "data-callback-failed" in cell() and "data-handled" not in cell()
+    Call.objects.filter(pk=callback.pk).update(disposition=Disposition.ANSWERED)
+    assert 'data-handled="called-back"' in cell()
 
 
 def test_agent_calls_back_from_their_own_phone(client, agent_a, queue_a, company_a):
