@@ -147,6 +147,15 @@ def test_older_calls_asked_for_with_a_forged_cursor_append_no_rows(client, manag
     assert response.status_code == 200 and "data-stale-page" in body and "data-call=" not in body
 
 
+def test_call_detail_puts_timeline_entries_and_the_hangup_cause_in_words(client, manager_a, company_a):
+    call = make_call(company=company_a, n=1, hangup_by="AGENT", hangup_cause=17, hangup_cause_text="User busy")
+    call.events.create(at=timezone.now(), kind="ring_timeout", key="k1")
+    client.force_login(manager_a)
+    body = client.get(reverse("calls:detail", args=[call.pk])).content.decode()
+    assert "제한 시간 안에 아무도 받지 않음" in body and "ring_timeout" in body  # the words, and the recorded kind
+    assert "(통화 중 신호)" in body and "User busy" not in body
+
+
 def test_call_detail_shows_timeline_and_refuses_other_company(client, manager_a, manager_b, company_a):
     call = make_call(company=company_a, n=1)
     call.events.create(at=timezone.now(), kind="StasisStart", key="k1")

@@ -1,7 +1,9 @@
-"""How the console writes durations and rates: 1:05:09, 4:07, 83.4 %."""
+"""How the console writes durations and rates (1:05:09, 4:07, 83.4 %), timeline entries and hang-up causes."""
 
 from django import template
 from django.utils.formats import number_format
+
+from calls import labels
 
 register = template.Library()
 
@@ -34,3 +36,13 @@ def elapsed(since, now) -> str:
     if not since or not now:
         return "–"
     return duration((now - since).total_seconds())
+
+
+@register.filter
+def timeline_label(kind: str) -> str:
+    return labels.timeline_label(kind)
+
+
+@register.filter
+def hangup_cause(cause, text: str = "") -> str:
+    return labels.hangup_cause_label(cause, text)
