@@ -141,6 +141,9 @@ class User(AbstractUser):
         super().clean()
         if self.role != Role.SYSTEM_ADMIN and not self.company_id:
             raise ValidationError({"company": _("Managers and agents belong to a company.")})
+        if self.role == Role.SYSTEM_ADMIN and self.company_id:
+            # A system admin sees every company; one set in a company would show up on its wallboard and roster.
+            raise ValidationError({"company": _("System admins belong to no company.")})
         errors = {}
         # "Kim" and "kim" would be two accounts people cannot tell apart (a unique index on lower(username) holds it).
         alike = User.objects.filter(username__iexact=self.username).exclude(username=self.username)  # exact: unique

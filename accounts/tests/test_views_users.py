@@ -186,3 +186,14 @@ def test_an_agent_on_a_call_keeps_their_company_and_role_until_it_is_over(client
     )
     assert response.status_code == 400 and response.context["form"].errors
     assert User.objects.get(pk=agent_a.pk).company_id == agent_a.company_id
+
+
+def test_a_system_admin_set_in_a_company_is_refused(client, admin_user, company_a):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {"username": "root2", "role": Role.SYSTEM_ADMIN, "company": company_a.pk, "password1": NEW_PASSWORD,
+         "password2": NEW_PASSWORD},
+    )  # fmt: skip
+    assert response.status_code == 400 and "company" in response.context["form"].errors
+    assert not User.objects.filter(username="root2").exists()
