@@ -42,6 +42,7 @@ def row_parts(reasons: list[PauseReason]) -> dict:
         "check_icon": lucide_icon("check", size=14),
         "phone_off_icon": lucide_icon("phone-off", size=13),
         "phone_off_label": _("Phone not registered"),
+        "no_extension_label": _("No extension: no calls reach this agent"),
         "set_state_label": _("Set state"),
         "apply_label": _("Apply"),
     }

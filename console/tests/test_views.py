@@ -288,3 +288,13 @@ def test_signed_out_visitor_is_sent_to_sign_in(client):
     for name in ("console:agent", "console:wallboard", "console:missed", "console:pause_reasons"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and reverse("accounts:login") in response.url
+
+
+def test_an_agent_without_an_extension_is_told_and_shown_on_the_wallboard(client, make_user, manager_a, company_a):
+    newcomer = make_user(company=company_a, username="newcomer")  # no extension yet: no call can reach them
+    client.force_login(newcomer)
+    assert "data-no-extension" in client.get(reverse("console:agent")).content.decode()
+    client.force_login(manager_a)
+    body = client.get(reverse("console:wallboard")).content.decode()
+    row = body[body.index('data-agent="newcomer"') :]
+    assert "data-no-extension" in row[: row.index("</tr>")]
