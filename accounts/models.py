@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,8 +41,16 @@ class UserQuerySet(models.QuerySet):
     def with_phone(self, phone: str):
         return self.filter(phone_index=blind_index(phone))
 
+    def by_username(self, username: str):
+        """The user of this username, whatever its capitals (served by the unique index on lower(username))."""
+        return self.alias(username_lower=Lower("username")).filter(username_lower=Lower(Value(username)))
+
 
 class PbxUserManager(UserManager.from_queryset(UserQuerySet)):
+    def get_by_natural_key(self, username):
+        # Sign-in: usernames are unique ignoring capitals, so "Agent1000" is agent1000.
+        return self.by_username(username).get()
+
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         # Django's createsuperuser (and tools built on it) would otherwise make an AGENT without a company.
         extra_fields.setdefault("role", Role.SYSTEM_ADMIN)
@@ -146,7 +155,7 @@ class User(AbstractUser):
             raise ValidationError({"company": _("System admins belong to no company.")})
         errors = {}
         # "Kim" and "kim" would be two accounts people cannot tell apart (a unique index on lower(username) holds it).
-        alike = User.objects.filter(username__iexact=self.username).exclude(username=self.username)  # exact: unique
+        alike = User.objects.by_username(self.username or "").exclude(username=self.username)  # exact: the field's
         if self.username and alike.exclude(pk=self.pk).exists():
             errors["username"] = [_("username '%(username)s' exists already.") % {"username": self.username}]
         if self.extension and (problems := extension_problems(self.extension, company=self.company)):

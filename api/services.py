@@ -158,7 +158,7 @@ def _dummy_hash() -> str:
 
 def credentials_check(*, username: str, password: str) -> User | None:
     """The active user with this username and password, or None; one password hash is run either way."""
-    user = User.objects.filter(username=username).first()
+    user = User.objects.by_username(username).first()  # as the web form: capitals aside
     if user is None:
         check_password(password, _dummy_hash())
         return None

@@ -197,3 +197,8 @@ def test_a_system_admin_set_in_a_company_is_refused(client, admin_user, company_
     )  # fmt: skip
     assert response.status_code == 400 and "company" in response.context["form"].errors
     assert not User.objects.filter(username="root2").exists()
+
+
+def test_sign_in_takes_the_username_in_any_capitals(client, agent_a):
+    response = client.post(reverse("accounts:login"), {"username": "AGENT_A", "password": PASSWORD})
+    assert response.status_code == 302 and int(client.session["_auth_user_id"]) == agent_a.pk

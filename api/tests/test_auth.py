@@ -341,3 +341,8 @@ def test_every_role_signs_in_sees_itself_and_signs_out(request, role_fixture):
     assert (me["id"], me["role"], me["company_id"]) == (user.pk, user.role, user.company_id)
     assert logout.status_code == 204
     assert client.get("auth/me").status_code == 401
+
+
+def test_api_sign_in_takes_the_username_in_any_capitals(agent_a):
+    response = login("Agent_A", PASSWORD)
+    assert response.status_code == 200 and response.json()["user"]["id"] == agent_a.pk
