@@ -11,6 +11,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDa
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -66,11 +67,47 @@ def _field_name(loc) -> str:
     return ".".join(path) or "body"
 
 
+# Pydantic writes its messages in English only; these are the ones clients meet, by error type, in the request's
+# language (the ctx values fill the placeholders). Any other type keeps pydantic's own message.
+_PYDANTIC_MESSAGES = {
+    "missing": gettext_lazy("This field is required."),
+    "string_type": gettext_lazy("Must be text."),
+    "string_too_short": gettext_lazy("At least %(min_length)s characters."),
+    "string_too_long": gettext_lazy("At most %(max_length)s characters."),
+    "string_pattern_mismatch": gettext_lazy("Not in the expected format."),
+    "int_type": gettext_lazy("Must be a whole number."),
+    "int_parsing": gettext_lazy("Must be a whole number."),
+    "int_from_float": gettext_lazy("Must be a whole number."),
+    "bool_type": gettext_lazy("Must be true or false."),
+    "bool_parsing": gettext_lazy("Must be true or false."),
+    "greater_than": gettext_lazy("Must be more than %(gt)s."),
+    "greater_than_equal": gettext_lazy("Must be at least %(ge)s."),
+    "less_than": gettext_lazy("Must be less than %(lt)s."),
+    "less_than_equal": gettext_lazy("Must be at most %(le)s."),
+    "enum": gettext_lazy("Must be one of %(expected)s."),
+    "literal_error": gettext_lazy("Must be one of %(expected)s."),
+    "date_from_datetime_parsing": gettext_lazy("Must be a date written YYYY-MM-DD."),
+    "date_parsing": gettext_lazy("Must be a date written YYYY-MM-DD."),
+}
+
+
+def _message(error: dict) -> str:
+    kind, context = error.get("type"), error.get("ctx") or {}
+    if kind == "value_error" and "error" in context:
+        return _(str(context["error"]))  # our own validators' messages (gettext_noop in api/schemas.py)
+    if kind in _PYDANTIC_MESSAGES:
+        try:
+            return str(_PYDANTIC_MESSAGES[kind]) % {key: str(value) for key, value in context.items()}
+        except (KeyError, TypeError, ValueError):
+            pass
+    return str(error.get("msg", ""))
+
+
 def fields_from_ninja(errors: list[dict]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for error in errors:
         messages = fields.setdefault(_field_name(error.get("loc", ())), [])
-        message = str(error.get("msg", ""))
+        message = _message(error)
         if message not in messages:  # two members of a union can fail for the same reason
             messages.append(message)
     return fields

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 from ninja import Schema
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictBool, StrictInt, StringConstraints
 
@@ -25,19 +26,19 @@ MAX_ID = 2**63 - 1
 # take "1e3", "yes" or a Unix time for a date).
 def _whole_number(value):
     if isinstance(value, str) and not re.fullmatch(r"[0-9]+", value):
-        raise ValueError("must be a whole number")
+        raise ValueError(gettext_noop("must be a whole number"))
     return value
 
 
 def _true_or_false(value):
     if isinstance(value, str) and value not in ("true", "false"):
-        raise ValueError("must be true or false")
+        raise ValueError(gettext_noop("must be true or false"))
     return value
 
 
 def _iso_date(value):
     if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise ValueError("must be a date written YYYY-MM-DD")
+        raise ValueError(gettext_noop("must be a date written YYYY-MM-DD"))
     return value
 
 
@@ -57,7 +58,7 @@ def text(max_length: int, *, min_length: int = 0, pattern: str = NO_NUL):
 
 def _known_time_zone(name: str) -> str:
     if name not in _time_zones():
-        raise ValueError("not an IANA time zone name (e.g. Asia/Seoul)")
+        raise ValueError(gettext_noop("not an IANA time zone name (e.g. Asia/Seoul)"))
     return name
 
 

@@ -165,3 +165,13 @@ def test_login_form_field_errors_for_missing_fields(db):
 
     assert_error_shape(response, 422)
     assert "password" in response.json()["error"]["fields"]
+
+
+def test_field_messages_come_in_the_requests_language(api_as, manager_a):
+    client = api_as(manager_a)
+    body = {"username": "x" * 151, "password": "Sup3r-long-pass!", "role": "AGENT"}
+    korean = client.post("users", body).json()["error"]["fields"]["username"]
+    english = client.post("users", body, headers={"Accept-Language": "en"}).json()["error"]["fields"]["username"]
+    assert korean == ["150자 이하여야 합니다."] and english == ["At most 150 characters."]
+    dated = client.get("calls", date_from="yesterday").json()["error"]["fields"]["date_from"]
+    assert dated == ["YYYY-MM-DD 형식의 날짜여야 합니다"]
