@@ -508,13 +508,17 @@ def _timer(s: CallSession, e: TimerFired) -> list[Action]:
         s.offer.hung_up_by_us = "timeout"
         return [RecordEvent("ring_timeout", s.offer.channel_id, e.at), Hangup(s.offer.channel_id, "no_answer")]
     if e.name == MAX_WAIT_TIMER and s.is_queue and s.phase in (Phase.WAITING, Phase.RINGING):
-        actions: list[Action] = [RecordEvent("max_wait_exceeded", s.caller_channel_id, e.at), Dequeue()]
+        actions: list[Action] = [RecordEvent("max_wait_exceeded", s.caller_channel_id, e.at), Dequeue(),
+                                 CancelTimer(RING_TIMER)]  # fmt: skip
         if s.offer and not s.offer.gone:
             s.offer.hung_up_by_us = "withdrawn"
             actions.append(Hangup(s.offer.channel_id, "normal"))
         s.caller_gone = True
         actions.append(Hangup(s.caller_channel_id, "normal"))
-        return actions + _finish(s, "ABANDONED", "SYSTEM", cause=None, cause_text="Maximum wait exceeded", at=e.at)
+        # keep_offer: a ringing agent's offer is closed, and the agent freed, when their leg's ChannelDestroyed comes.
+        return actions + _finish(
+            s, "ABANDONED", "SYSTEM", cause=None, cause_text="Maximum wait exceeded", at=e.at, keep_offer=True
+        )
     return []
 
 

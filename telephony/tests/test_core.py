@@ -224,6 +224,16 @@ def test_max_wait_ends_the_call_as_abandoned_by_the_system():
     assert (end.disposition, end.hangup_by) == ("ABANDONED", "SYSTEM")
 
 
+def test_max_wait_while_an_agent_rings_closes_the_offer_and_frees_the_agent_when_the_leg_is_gone():
+    session = waiting_queue_call()
+    core.handle(session, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    actions = core.handle(session, TimerFired("max_wait", AT), AT)
+    assert Hangup(LEG, "normal") in actions and not of(actions, core.Forget)
+    gone = core.handle(session, event("ChannelDestroyed", LEG, "Ringing", cause=16, cause_txt="Normal Clearing"), AT)
+    assert AgentState(7, "READY", only_from=("CALLING",), note="caller left") in gone
+    assert of(gone, core.RecordOfferEnd)[0].result == "WITHDRAWN" and of(gone, core.Forget)
+
+
 def test_claim_arriving_while_the_caller_leaves_gives_the_agent_back():
     session = waiting_queue_call()
     session.caller_gone = True  # the caller's StasisEnd is being handled while the claim is in flight

@@ -118,6 +118,23 @@ async def test_queue_call_goes_to_the_longest_idle_agent(fake, center):
         assert record.wait_seconds is not None and record.wait_seconds >= 0
 
 
+async def test_max_wait_reached_while_an_agent_rings_frees_the_agent(fake, center):
+    from calls.models import Offer, Queue
+
+    fake.add_endpoint("1001", Phone.never_answer())
+    await wait_for_db(lambda: Queue.objects.update(max_wait_seconds=1, ring_timeout_seconds=30))
+    await wait_for_db(lambda: User.objects.filter(extension="1002").update(activity_state="TRAINING"))
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten="5000", caller_number="01099998888")
+        await wait_for_db(lambda: state("1001") == "CALLING", 5, what="1001 rings")
+        record = await wait_for_db(the_call, 10)
+        assert (record.disposition, record.hangup_by) == ("ABANDONED", "SYSTEM")
+        assert await wait_for_db(lambda: state("1001") == "READY", 10, what="1001 freed")
+        offer = await wait_for_db(lambda: Offer.objects.exclude(result="").first(), 10)
+        assert offer.result == "WITHDRAWN" and offer.ended_at is not None
+        await wait_for_db(lambda: call.ended.is_set())
+
+
 async def test_missed_queue_offer_pauses_the_agent_and_the_next_agent_gets_the_call(fake, center):
     fake.add_endpoint("1001", Phone.never_answer())
     fake.add_endpoint("1002", Phone.answer_after(ms=100))
