@@ -7,6 +7,7 @@ decisions: each goes through the owning app's services or querysets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -295,6 +296,25 @@ def stuck_wrapups() -> list[tuple[int, float]]:
         left = wrapup - (now - agent.activity_changed_at).total_seconds()
         result.append((agent.pk, max(0.0, left)))
     return result
+
+
+# An agent ringing or talking longer than this with no call in progress for them is left over from a call whose end
+# was lost (an engine bug, a crash between two writes); far longer than any ring, and than a claim on its way to
+# being recorded, so a call being set up right now is never mistaken for one.
+STRANDED_AFTER = timedelta(minutes=10)
+
+
+def stranded_agents() -> list[tuple[int, str]]:
+    """(agent id, state) of agents CALLING or ON_CALL for no call in progress: nothing would ever free them."""
+    busy = User.objects.filter(
+        activity_state__in=(ActivityState.CALLING, ActivityState.ON_CALL),
+        activity_changed_at__lt=timezone.now() - STRANDED_AFTER,
+    )
+    in_progress = Call.objects.in_progress()
+    ringing = Offer.objects.filter(call__in=in_progress, ended_at=None).values("agent_id")
+    talking = in_progress.exclude(agent=None).values("agent_id")
+    stranded = busy.exclude(pk__in=ringing).exclude(pk__in=talking)
+    return list(stranded.values_list("pk", "activity_state"))
 
 
 def agents_with_extensions() -> set[str]:

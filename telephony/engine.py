@@ -608,6 +608,18 @@ class Engine:
             if key is not None and key not in self.workers:
                 await self._command(key, core.DestroyBridge(bridge_id))
 
+        for agent_id, state in await self._with_db_retry(directory.stranded_agents, attempts=20):
+            # Freed as after a call: a ringing agent READY again, a talking one through a wrap-up that ends at once
+            # (READY, or what they chose for after this call).
+            logger.warning("agent %s was %s for no call in progress; freed", agent_id, state)
+            self.stats.counters["agents_freed_stranded"] += 1
+            if state == core.CALLING:
+                self.writer.add("", core.AgentState(agent_id, core.READY, only_from=(core.CALLING,),
+                                                    note="no call in progress"), time.monotonic())  # fmt: skip
+            else:
+                self.writer.add("", core.AgentState(agent_id, core.POST_PROCESSING, only_from=(core.ON_CALL,),
+                                                    note="no call in progress"), time.monotonic())  # fmt: skip
+                self.writer.add("", core.StartWrapUp(agent_id, 0), time.monotonic())
         for agent_id, seconds_left in await self._with_db_retry(directory.stuck_wrapups, attempts=20):
             if agent_id not in self.wrapup_timers:
                 self.schedule_wrapup(agent_id, seconds_left)

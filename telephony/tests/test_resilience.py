@@ -116,6 +116,29 @@ async def test_asterisk_restart_closes_every_call_and_frees_the_agents(fake):
         ]
 
 
+async def test_agents_left_ringing_or_talking_for_no_call_are_freed_on_connect(fake):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    await wait_for_db(lambda: make_call_center(extensions=["1001", "1002", "1003"], queue_number="5000", wrapup=1))
+    long_ago = timezone.now() - timedelta(minutes=30)
+
+    def strand():
+        # As a lost call end left them (the bug fixed in core._timer's max wait): nothing in progress is theirs.
+        User.objects.filter(extension="1001").update(activity_state="CALLING", activity_changed_at=long_ago)
+        User.objects.filter(extension="1002").update(activity_state="ON_CALL", activity_changed_at=long_ago)
+        # A claim a moment old may be a call being set up: it is left alone.
+        User.objects.filter(extension="1003").update(activity_state="CALLING", activity_changed_at=timezone.now())
+        return True
+
+    await wait_for_db(strand)
+    async with running_telephony(config_for(fake)) as service:
+        states = lambda: dict(User.objects.filter(extension__isnull=False).values_list("extension", "activity_state"))  # noqa: E731
+        assert await wait_for_db(lambda: states() == {"1001": "READY", "1002": "READY", "1003": "CALLING"}, 10)
+        assert service.engine.stats.counters["agents_freed_stranded"] == 2
+
+
 @pytest.fixture
 def test_session_pid() -> int:
     """The test runner's own database session (it must survive to clean up after the test)."""
