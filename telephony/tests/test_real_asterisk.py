@@ -254,6 +254,21 @@ async def test_queue_caller_past_the_queues_max_wait_is_hung_up_by_the_system(ca
         assert "BYE sip:" in (tmp_path / "caller.log").read_text(errors="replace")  # the caller was hung up on
 
 
+async def test_queue_max_wait_reached_while_an_agent_rings_frees_that_agent(call_center):
+    _company, _agents, queue = call_center
+    await wait_for_db(lambda: User.objects.exclude(extension="1001").update(activity_state="TRAINING"))
+    await wait_for_db(lambda: type(queue).objects.filter(pk=queue.pk).update(max_wait_seconds=3))
+    async with running_telephony(LAB_CONFIG):
+        silent_phone = await phone("uas_ring_forever.xml", 5070)
+        customer = await caller("1050", scenario="uac_wait_bye.xml")
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(customer, silent_phone)
+        assert (call.disposition, call.hangup_by) == ("ABANDONED", "SYSTEM")
+        assert await wait_for_db(lambda: state_of("1001") == "READY", 10, what="1001 freed")
+        offers = await wait_for_db(lambda: list(call.offers.exclude(result="").values_list("result", flat=True)))
+        assert offers == ["WITHDRAWN"]
+
+
 def _missed_call_from_1002_and_a_callback_by_1001():
     from calls.services import call_end, call_start
     from calls.services_callbacks import callback_request
