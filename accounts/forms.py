@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User, extension_validator
 from companies.models import Company
-from companies.numbering import extension_problems
 from pbx.validators import phone_validator
 
 
@@ -19,7 +18,7 @@ def _extension_errors(extension: str, company: Company | None, user: User | None
         others = others.exclude(pk=user.pk)
     if others.exists():
         errors.append(_("This extension is already assigned."))
-    return errors + extension_problems(extension, company=company)
+    return errors
 
 
 class _UserFields(forms.ModelForm):
@@ -48,8 +47,12 @@ class _UserFields(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         company = self._company()  # a manager or agent without one: the model's own check says so
-        for error in _extension_errors(cleaned.get("extension") or "", company, self.instance):
+        extension = cleaned.get("extension") or ""
+        for error in _extension_errors(extension, company, self.instance):
             self.add_error("extension", error)
+        # The field is the form's own, not the model's: set it, so the model's rules (companies/numbering.py) judge
+        # the extension asked for, with the role and company asked for, and say so once.
+        self.instance.extension = extension or None
         return cleaned
 
 

@@ -153,11 +153,14 @@ class User(AbstractUser):
         if self.role == Role.SYSTEM_ADMIN and self.company_id:
             # A system admin sees every company; one set in a company would show up on its wallboard and roster.
             raise ValidationError({"company": _("System admins belong to no company.")})
+        if self.role == Role.SYSTEM_ADMIN and self.extension:
+            # Calls are routed to agents and managers only: an admin's number would ring nowhere, yet hold it.
+            raise ValidationError({"extension": _("System admins have no extension.")})
         errors = {}
         # "Kim" and "kim" would be two accounts people cannot tell apart (a unique index on lower(username) holds it).
         alike = User.objects.by_username(self.username or "").exclude(username=self.username)  # exact: the field's
         if self.username and alike.exclude(pk=self.pk).exists():
-            errors["username"] = [_("username '%(username)s' exists already.") % {"username": self.username}]
+            errors["username"] = [self._meta.get_field("username").error_messages["unique"]]
         if self.extension and (problems := extension_problems(self.extension, company=self.company)):
             errors["extension"] = problems
         if errors:

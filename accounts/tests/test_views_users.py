@@ -202,3 +202,29 @@ def test_a_system_admin_set_in_a_company_is_refused(client, admin_user, company_
 def test_sign_in_takes_the_username_in_any_capitals(client, agent_a):
     response = client.post(reverse("accounts:login"), {"username": "AGENT_A", "password": PASSWORD})
     assert response.status_code == 302 and int(client.session["_auth_user_id"]) == agent_a.pk
+
+
+def test_an_agent_moves_to_another_company_with_an_extension_of_its_range(client, admin_user, company_a, company_b,
+                                                                           make_user):  # fmt: skip
+    company_a.extension_start, company_a.extension_end = "1000", "1099"
+    company_a.save()
+    company_b.extension_start, company_b.extension_end = "2000", "2099"
+    company_b.save()
+    agent = make_user(company=company_a, username="mover", extension="1050")
+    client.force_login(admin_user)
+    edit = reverse("accounts:user_edit", args=[agent.pk])
+    kept = client.post(edit, {"role": Role.AGENT, "company": company_b.pk, "extension": "1050"})
+    assert kept.status_code == 400 and len(kept.context["form"].errors["extension"]) == 1  # said once
+    moved = client.post(edit, {"role": Role.AGENT, "company": company_b.pk, "extension": "2050"})
+    assert moved.status_code == 302
+    assert User.objects.filter(pk=agent.pk, company=company_b, extension="2050").exists()
+
+
+def test_a_system_admin_has_no_extension(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("accounts:user_new"),
+        {"username": "root3", "role": Role.SYSTEM_ADMIN, "extension": "7000", "password1": NEW_PASSWORD,
+         "password2": NEW_PASSWORD},
+    )  # fmt: skip
+    assert response.status_code == 400 and "extension" in response.context["form"].errors
