@@ -40,12 +40,24 @@ HANGUP_CAUSES = {
 }
 
 
+# Ends the product itself records with its own words (telephony/core.py), which say more than any cause code.
+PRODUCT_ENDS = {
+    "Maximum wait exceeded": _("The longest wait was reached"),
+    "Caller cancelled": _("The caller hung up before an answer"),
+    "Closed by reconciliation": _("Closed after a reconnect: its lines were gone"),
+    "Agent leg lost": _("The agent's line was lost"),
+    "Allocation failed": _("The phone could not be rung (not registered)"),
+}
+
+
 def timeline_label(kind: str) -> str:
     return TIMELINE_KINDS.get(kind, kind)
 
 
 def hangup_cause_label(cause: int | None, text: str = "") -> str:
     """The cause in words; Asterisk's own text for a code not listed, and nothing when neither is known."""
+    if text in PRODUCT_ENDS:
+        return str(PRODUCT_ENDS[text])
     if cause in HANGUP_CAUSES:
         return str(HANGUP_CAUSES[cause])
     return text

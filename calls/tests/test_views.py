@@ -154,6 +154,9 @@ def test_call_detail_puts_timeline_entries_and_the_hangup_cause_in_words(client,
     body = client.get(reverse("calls:detail", args=[call.pk])).content.decode()
     assert "제한 시간 안에 아무도 받지 않음" in body and "ring_timeout" in body  # the words, and the recorded kind
     assert "(통화 중 신호)" in body and "User busy" not in body
+    Call.objects.filter(pk=call.pk).update(hangup_cause=None, hangup_cause_text="Maximum wait exceeded")
+    body = client.get(reverse("calls:detail", args=[call.pk])).content.decode()
+    assert "(최대 대기 시간 도달)" in body and "Maximum wait exceeded" not in body
 
 
 def test_call_detail_shows_timeline_and_refuses_other_company(client, manager_a, manager_b, company_a):
