@@ -1,7 +1,5 @@
 """The company form; it says what is wrong, field by field."""
 
-from zoneinfo import available_timezones
-
 from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -29,12 +27,6 @@ class CompanyForm(forms.ModelForm):
         if self.instance.pk:
             for name in ("business_number", "phone", "fax"):
                 self.initial.setdefault(name, getattr(self.instance, name))
-
-    def clean_time_zone(self):
-        zone = self.cleaned_data["time_zone"]
-        if zone not in available_timezones():
-            raise forms.ValidationError(_("Use a time zone name such as Asia/Seoul."))
-        return zone
 
     def values(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in [*self.Meta.fields, "business_number", "phone", "fax"]}

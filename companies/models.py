@@ -1,5 +1,7 @@
 """Companies (the tenants) and their pause reasons."""
 
+from zoneinfo import available_timezones
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
@@ -7,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import extension_validator
 from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
+
+
+def time_zone_validator(name: str) -> None:
+    # "localtime" is in the list too, but would tie the company to whatever zone the server machine has.
+    if name not in available_timezones() or name == "localtime":
+        raise ValidationError(_("Use a time zone name such as Asia/Seoul."))
 
 
 class CompanyQuerySet(models.QuerySet):
@@ -35,7 +43,7 @@ class Company(models.Model):
     fax = EncryptedTextField(_("fax"), blank=True, default="")
     fax_index = BlindIndexField(source="fax")
     address = models.CharField(_("address"), max_length=300, blank=True, default="")
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul", validators=[time_zone_validator])
     extension_start = models.CharField(
         _("first extension"), max_length=10, blank=True, default="", validators=[extension_validator]
     )

@@ -59,6 +59,16 @@ def test_the_admin_adds_a_company_with_encrypted_numbers(client, admin_user):
     assert list(Company.objects.with_phone("15880000")) == [company]
 
 
+@pytest.mark.parametrize("zone", ["Mars/Base", "localtime"])
+def test_the_admin_refuses_a_time_zone_that_is_no_zone_name(client, admin_user, company_a, zone):
+    client.force_login(admin_user)
+    data = {"name": company_a.name, "time_zone": zone, "wrapup_seconds": "10", "is_active": "on",
+            "pause_reasons-TOTAL_FORMS": "0", "pause_reasons-INITIAL_FORMS": "0"}  # fmt: skip
+    response = client.post(reverse("admin:companies_company_change", args=[company_a.pk]), data)
+    assert response.status_code == 200 and "time_zone" in response.context["adminform"].form.errors
+    assert Company.objects.get(pk=company_a.pk).time_zone == "Asia/Seoul"
+
+
 @pytest.mark.parametrize("role", ["manager_a", "agent_a"])
 def test_managers_and_agents_cannot_open_their_own_company_in_the_admin(client, request, role, company_a):
     client.force_login(request.getfixturevalue(role))
