@@ -22,7 +22,8 @@ def duration(seconds) -> str:
 def percent(ratio) -> str:
     if ratio is None:
         return "–"
-    return f"{number_format(ratio * 100, 1)} %"
+    # Rounded first: number_format alone cuts 11.76 to 11.7.
+    return f"{number_format(round(ratio * 100, 1), 1)} %"
 
 
 @register.filter
