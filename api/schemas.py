@@ -18,6 +18,7 @@ from accounts.models import Role, User
 from accounts.states import ActivityState
 from calls.models import Call, CallEvent, CallState, Direction, Disposition, HangupSide, Offer, OfferResult
 from companies.models import Company
+from pbx.validators import BUSINESS_NUMBER_PATTERN, PHONE_PATTERN
 
 MAX_ID = 2**63 - 1
 
@@ -75,7 +76,7 @@ TimeZoneName = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL), AfterValidator(_known_time_zone)
 ]
 Extension = Annotated[str, StringConstraints(pattern=r"^([0-9]{2,10})?$")]
-Phone = text(40, pattern=r"^[0-9+() .-]*$")
+Phone = text(40, pattern=PHONE_PATTERN)
 
 
 class BodyIn(BaseModel):
@@ -288,7 +289,7 @@ class CompanyOut(Schema):
 
 class CompanyIn(BodyIn):
     name: text(200, min_length=1)
-    business_number: text(20, pattern=r"^[0-9-]*$") = ""
+    business_number: text(20, pattern=BUSINESS_NUMBER_PATTERN) = ""
     phone: Phone = ""
     fax: Phone = ""
     address: text(300) = ""
@@ -301,7 +302,7 @@ class CompanyIn(BodyIn):
 
 class CompanyPatchIn(BodyIn):
     name: text(200, min_length=1) = None
-    business_number: text(20, pattern=r"^[0-9-]*$") = None
+    business_number: text(20, pattern=BUSINESS_NUMBER_PATTERN) = None
     phone: Phone = None
     fax: Phone = None
     address: text(300) = None
