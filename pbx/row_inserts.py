@@ -4,7 +4,7 @@ The telephony writer appends timeline rows of dozens of calls per transaction, a
 channel id. Reading the calls' ids and then inserting cost two statements, on every batch the writer commits (most
 batches at a few calls a second hold little else). `insert_under_parents` does it in one:
 
-    WITH v (n, parent_key, c0, c1) AS (VALUES (…), (…))
+    WITH v AS (<the rows: pbx.row_source>)
     INSERT INTO child (parent_id, col_a, col_b)
     SELECT parent.id, v.c0, v.c1 FROM v JOIN parent ON parent.key = v.parent_key WHERE true ORDER BY v.n
     ON CONFLICT DO NOTHING
@@ -19,8 +19,9 @@ upsert's.
 from __future__ import annotations
 
 from django.db import connections, router
+from django.db.models import IntegerField
 
-from pbx.row_updates import values_column
+from pbx.row_source import row_source
 
 # Rows per statement: far below SQLite's 32,766 parameters for a handful of columns.
 _CHUNK = 500
@@ -39,28 +40,27 @@ def insert_under_parents(model, parent_field: str, parent_key: str, rows: list[t
     names = list(rows[0][1])
     fields = [meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
-    columns = ["n", "parent_key", *(f"c{index}" for index in range(len(fields)))]
+    columns = [("n", IntegerField()), ("parent_key", key_field)]
+    columns += [(f"c{index}", field) for index, field in enumerate(fields)]
 
     parent_table = quote(parent_meta.db_table)
     targets = ", ".join(quote(field.column) for field in [link, *fields])
-    selected = ", ".join(
-        [f"{parent_table}.{quote(link.target_field.column)}"]
-        + [values_column(connection, column, field) for column, field in zip(columns[2:], fields, strict=True)]
-    )
-    parent_key_value = values_column(connection, "parent_key", key_field)
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    parent_id = f"{parent_table}.{quote(link.target_field.column)}"
+    selected = ", ".join([parent_id, *(f"v.{name}" for name, _field in columns[2:])])
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
-        params: list = []
-        for n, (key, values) in enumerate(chunk):
-            params += [n, key_field.get_db_prep_value(key, connection)]
-            params += [
-                field.get_db_prep_save(values[name], connection) for name, field in zip(names, fields, strict=True)
-            ]
+        source, params = row_source(
+            connection,
+            columns,
+            [
+                [n, key_field.get_db_prep_value(key, connection)]
+                + [field.get_db_prep_save(values[name], connection) for name, field in zip(names, fields, strict=True)]
+                for n, (key, values) in enumerate(chunk)
+            ],
+        )
         sql = (
-            f"WITH v ({', '.join(columns)}) AS (VALUES {', '.join([placeholders] * len(chunk))}) "
-            f"INSERT INTO {quote(meta.db_table)} ({targets}) SELECT {selected} FROM v "
-            f"JOIN {parent_table} ON {parent_table}.{quote(key_field.column)} = {parent_key_value} "
+            f"WITH {source} INSERT INTO {quote(meta.db_table)} ({targets}) SELECT {selected} FROM v "
+            f"JOIN {parent_table} ON {parent_table}.{quote(key_field.column)} = v.parent_key "
             "WHERE true ORDER BY v.n ON CONFLICT DO NOTHING"
         )
         with connection.cursor() as cursor:

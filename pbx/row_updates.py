@@ -4,7 +4,7 @@ The telephony writer records dozens of calls per transaction: one `queryset.filt
 query compilation and a round trip each, the larger part of a call's database CPU. `update_each` writes them all in
 one statement instead:
 
-    WITH v (row_key, c0, c1) AS (VALUES (…), (…))
+    WITH v AS (<the rows: pbx.row_source>)
     UPDATE table SET col_a = v.c0, col_b = v.c1 FROM v
     WHERE table.key = v.row_key AND (<the queryset's own filter>) RETURNING table.key
 
@@ -16,16 +16,10 @@ from __future__ import annotations
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 
+from pbx.row_source import row_source
+
 # Rows per statement: far below SQLite's 32,766 parameters even for a wide update.
 _CHUNK = 500
-
-
-def values_column(connection, name: str, field) -> str:
-    """Column `name` of the `v` VALUES list, as `field` holds it: PostgreSQL types VALUES columns from their literals
-    (text, mostly; a column of NULLs would be text too), so there it is cast to the field's type."""
-    if connection.vendor == "postgresql":
-        return f"CAST(v.{name} AS {field.cast_db_type(connection)})"
-    return f"v.{name}"
 
 
 def update_each(queryset, rows: dict, *, key: str = "pk") -> set:
@@ -63,22 +57,22 @@ def _update(queryset, names: tuple[str, ...], rows: list[tuple], *, key: str) ->
 
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    columns = ["row_key", *(f"c{index}" for index in range(len(fields)))]
-
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    params: list = []
-    for row_key, values in rows:
-        params.append(key_field.get_db_prep_value(row_key, connection))
-        params += [field.get_db_prep_save(values[name], connection) for name, field in zip(names, fields, strict=True)]
+    columns = [("row_key", key_field), *((f"c{index}", field) for index, field in enumerate(fields))]
+    source, params = row_source(
+        connection,
+        columns,
+        [
+            [key_field.get_db_prep_value(row_key, connection)]
+            + [field.get_db_prep_save(values[name], connection) for name, field in zip(names, fields, strict=True)]
+            for row_key, values in rows
+        ],
+    )
     assignments = ", ".join(
-        f"{quote(field.column)} = {values_column(connection, column, field)}"
-        for field, column in zip(fields, columns[1:], strict=True)
+        f"{quote(field.column)} = v.{column}" for field, (column, _field) in zip(fields, columns[1:], strict=True)
     )
     key_column = f"{table}.{quote(key_field.column)}"
     sql = (
-        f"WITH v ({', '.join(columns)}) AS (VALUES {', '.join([placeholders] * len(rows))}) "
-        f"UPDATE {table} SET {assignments} FROM v "
-        f"WHERE {key_column} = {values_column(connection, 'row_key', key_field)}"
+        f"WITH {source} UPDATE {table} SET {assignments} FROM v WHERE {key_column} = v.row_key"
         + (f" AND ({where})" if where else "")
         + f" RETURNING {key_column}"
     )
