@@ -4,6 +4,7 @@
 locks the agent's row so two changes cannot interleave, writes the audit log and tells the live console on commit.
 """
 
+import json
 import secrets
 from dataclasses import dataclass
 from functools import partial
@@ -292,6 +293,98 @@ def agent_claim(*, agent_id: int, note: str = "") -> User | None:
     return _change(
         agent, to_state=ActivityState.CALLING, actor=Actor.telephony(), note=note, only_from=(ActivityState.READY,)
     )
+
+
+@dataclass(frozen=True)
+class ClaimFound:
+    """What a claim found of one agent (see agents_claim)."""
+
+    claimed: bool  # READY → CALLING now
+    held: bool = False  # another transaction holds the row: nothing was read or waited for
+    state: str | None = None  # the state found; None for no such user, or a held row
+    endpoint_online: bool = False
+    extension: str | None = None
+
+
+# READY → CALLING for many agents in one statement (PostgreSQL): lock the rows other transactions do not hold, move
+# those that may take a call (is_claimable), write their audit rows, and say what was found of each. The rule and the
+# audit row are activity_change's (_decide, _audit_row) for this one move by the telephony core.
+_CLAIM_SQL = """
+WITH wanted AS (SELECT * FROM json_to_recordset(%(wanted)s::json) AS r(n integer, agent_id bigint, note varchar)),
+locked AS (
+    SELECT id, activity_state, activity_changed_at, role, is_active, endpoint_online, extension, company_id
+    FROM accounts_user WHERE id IN (SELECT agent_id FROM wanted) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
+),
+claimed AS (
+    UPDATE accounts_user AS u SET activity_state = %(to)s, activity_changed_at = %(now)s, pause_reason_id = NULL
+    FROM locked WHERE u.id = locked.id AND locked.activity_state = %(from)s AND locked.role = %(agent)s
+        AND locked.is_active AND locked.endpoint_online
+    RETURNING u.id
+),
+audit AS (
+    INSERT INTO accounts_activitychange (agent_id, company_id, from_state, to_state, pause_reason_id, source,
+        actor_id, note, changed_at, seconds_in_previous)
+    SELECT locked.id, locked.company_id, %(from)s, %(to)s, NULL, %(source)s, NULL, left(wanted.note, 200), %(now)s,
+        greatest(0, extract(epoch FROM %(now)s - locked.activity_changed_at))
+    FROM claimed JOIN locked ON locked.id = claimed.id JOIN wanted ON wanted.agent_id = claimed.id ORDER BY wanted.n
+)
+SELECT wanted.agent_id, claimed.id IS NOT NULL, locked.id IS NULL AND EXISTS (
+        SELECT FROM accounts_user WHERE id = wanted.agent_id), locked.activity_state, locked.endpoint_online,
+    locked.extension, locked.company_id
+FROM wanted LEFT JOIN locked ON locked.id = wanted.agent_id LEFT JOIN claimed ON claimed.id = wanted.agent_id
+ORDER BY wanted.n
+"""
+
+
+def agents_claim(claims: list[tuple[int, str]]) -> dict[int, ClaimFound]:
+    """READY → CALLING for each agent (id, audit note) that may take a call now; one claim per agent.
+
+    Rows another transaction holds are skipped, not waited for (ClaimFound.held: ask again later). The telephony
+    engine claims the agents of many direct calls at once; on PostgreSQL this is one statement in its own
+    transaction, a single round trip, where the general path (agents_lock, telephony_changes_apply) takes five.
+    """
+    assert len({agent_id for agent_id, _note in claims}) == len(claims), "one claim per agent at a time"
+    if not claims:
+        return {}
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _agents_claim_in_steps(claims)
+    wanted = json.dumps([{"n": n, "agent_id": agent_id, "note": note} for n, (agent_id, note) in enumerate(claims)])
+    params = {"wanted": wanted, "now": timezone.now(), "from": ActivityState.READY, "to": ActivityState.CALLING,
+              "agent": Role.AGENT, "source": ChangeSource.TELEPHONY}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, params)
+        rows = cursor.fetchall()
+    found = {}
+    for agent_id, claimed, held, state, online, extension, company_id in rows:
+        found[agent_id] = ClaimFound(claimed, held, state, bool(online), extension)
+        if claimed:  # committed already: the statement was its own transaction
+            publish_agent_state(agent_id=agent_id, company_id=company_id)
+    return found
+
+
+@transaction.atomic
+def _agents_claim_in_steps(claims: list[tuple[int, str]]) -> dict[int, ClaimFound]:
+    """agents_claim through the general path: SQLite, or inside a caller's transaction."""
+    locked = agents_lock(agent_id for agent_id, _note in claims)
+    changes = [
+        TelephonyChange(agent_id=agent_id, to_state=ActivityState.CALLING, only_from=(ActivityState.READY,),
+                        note=note, claim=True)
+        for agent_id, note in claims
+        if agent_id in locked.rows
+    ]  # fmt: skip
+    applied = dict(zip([change.agent_id for change in changes], telephony_changes_apply(changes, locked=locked.rows),
+                       strict=True))  # fmt: skip
+    found = {}
+    for agent_id, _note in claims:
+        row = locked.rows.get(agent_id)
+        if row is None:
+            found[agent_id] = ClaimFound(False, held=agent_id in locked.held)
+        else:
+            state = applied[agent_id].from_state if applied[agent_id] is not None else row.activity_state
+            found[agent_id] = ClaimFound(applied[agent_id] is not None, False, state, row.endpoint_online,
+                                         row.extension)  # fmt: skip
+    return found
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from accounts.services import (
     AppliedChange,
     TelephonyChange,
     agent_claim_longest_idle,
-    agents_lock,
+    agents_claim,
     telephony_changes_apply,
 )
 from accounts.states import ActivityState
@@ -103,38 +103,22 @@ def claim_for_queue(*, queue_id: int, note: str) -> Claim | None:
 
 
 def claim_agents(*, claims: list[tuple[int, str]]) -> list[tuple[Claim | None, str]]:
-    """Direct calls' agents, now CALLING, in one transaction: per claim (claim, "") or (None, "busy" | "offline"),
-    or (None, "locked") where another transaction holds the agent's row (ask again later; nothing was waited for).
+    """Direct calls' agents, now CALLING, at once: per claim (claim, "") or (None, "busy" | "offline"), or
+    (None, "locked") where another transaction holds the agent's row (ask again later; nothing was waited for).
 
     Each agent once per call of this function (DirectClaims holds a second claim for the next batch)."""
-    with transaction.atomic():
-        locked = agents_lock(agent_id for agent_id, _note in claims)
-        held = locked.held
-        changes = [
-            TelephonyChange(agent_id=agent_id, to_state=ActivityState.CALLING, only_from=(ActivityState.READY,),
-                            note=note, claim=True)
-            for agent_id, note in claims
-            if agent_id not in held
-        ]  # fmt: skip
-        results = telephony_changes_apply(changes, locked=locked.rows)
-        applied = dict(zip([change.agent_id for change in changes], results, strict=True))
-    # A refused agent's locked row still shows why: READY with the phone unregistered is "offline".
-    offline = {
-        agent_id
-        for agent_id, result in applied.items()
-        if result is None
-        and (row := locked.rows.get(agent_id)) is not None
-        and row.activity_state == ActivityState.READY
-        and not row.endpoint_online
-    }
+    found = agents_claim(claims)
     results: list[tuple[Claim | None, str]] = []
     for agent_id, _note in claims:
-        if agent_id in held:
+        agent = found[agent_id]
+        if agent.held:
             results.append((None, "locked"))
-        elif (result := applied[agent_id]) is not None:
-            results.append((Claim(agent_id, agent_endpoint(result.extension)), ""))
+        elif agent.claimed:
+            results.append((Claim(agent_id, agent_endpoint(agent.extension)), ""))
+        elif agent.state == ActivityState.READY and not agent.endpoint_online:
+            results.append((None, "offline"))  # READY, but the phone is not registered
         else:
-            results.append((None, "offline" if agent_id in offline else "busy"))
+            results.append((None, "busy"))
     return results
 
 
