@@ -19,6 +19,7 @@ from accounts.models import ActivityChange, Role, User
 from accounts.states import AFTER_CALL_STATES, ActivityState, ChangeSource, is_allowed
 from companies.models import PauseReason
 from companies.services import pause_reason_for
+from pbx.row_inserts import insert_rows
 from pbx.row_updates import update_each
 
 
@@ -183,7 +184,7 @@ def telephony_changes_apply(
         agents = {agent.pk: agent for agent in rows.select_for_update(no_key=True).only(*_STATE_FIELDS)}
     now = timezone.now()
     actor = Actor.telephony()
-    audit: list[ActivityChange] = []
+    audit: list[dict] = []
     updates: dict[int, dict] = {}  # agent id -> the columns their change sets
     results: list[AppliedChange | None] = []
     for change in changes:
@@ -212,10 +213,11 @@ def telephony_changes_apply(
         row, fields = _audit_row(agent, decided, actor=actor, note=change.note, now=now)
         audit.append(row)
         updates[agent.pk] = fields
-        results.append(AppliedChange(agent.pk, row.from_state, row.to_state, row.seconds_in_previous, agent.extension))
+        results.append(
+            AppliedChange(agent.pk, row["from_state"], row["to_state"], row["seconds_in_previous"], agent.extension)
+        )
         transaction.on_commit(partial(publish_agent_state, agent_id=agent.pk, company_id=agent.company_id))
-    if audit:
-        ActivityChange.objects.bulk_create(audit)
+    insert_rows(ActivityChange, audit)
     # Each agent their own values (states, reasons) in one statement; the rows are locked above.
     update_each(User.objects.all(), updates)
     return results
@@ -243,22 +245,23 @@ def _decide(agent: User, *, to_state, actor: Actor, pause_reason=None, only_from
     return to_state, reason
 
 
-def _audit_row(agent: User, decided, *, actor: Actor, note: str, now) -> tuple[ActivityChange, dict]:
-    """The audit row of a decided change and the agent's columns it sets (the instance is updated too)."""
+def _audit_row(agent: User, decided, *, actor: Actor, note: str, now) -> tuple[dict, dict]:
+    """The audit row (ActivityChange's fields) of a decided change and the agent's columns it sets (the instance is
+    updated too)."""
     to_state, reason = decided
     from_state = agent.activity_state
-    row = ActivityChange(
-        agent_id=agent.pk,
-        company_id=agent.company_id,
-        from_state=from_state,
-        to_state=to_state,
-        pause_reason=reason,
-        source=actor.source,
-        actor=actor.user,
-        note=note[:200],
-        changed_at=now,
-        seconds_in_previous=max(0.0, (now - agent.activity_changed_at).total_seconds()),
-    )
+    row = {
+        "agent_id": agent.pk,
+        "company_id": agent.company_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "pause_reason_id": reason.pk if reason else None,
+        "source": actor.source,
+        "actor_id": actor.user.pk if actor.user else None,
+        "note": note[:200],
+        "changed_at": now,
+        "seconds_in_previous": max(0.0, (now - agent.activity_changed_at).total_seconds()),
+    }
     fields = {"activity_state": to_state, "activity_changed_at": now, "pause_reason_id": reason.pk if reason else None}
     if to_state == ActivityState.DISABLED or from_state == ActivityState.POST_PROCESSING:
         # The "after this call" choice is used up once wrap-up ends (or the agent is disabled).
@@ -274,7 +277,7 @@ def _change(agent: User, *, to_state, actor: Actor, pause_reason=None, note="", 
     if decided is None:
         return agent
     row, fields = _audit_row(agent, decided, actor=actor, note=note, now=timezone.now())
-    ActivityChange.objects.bulk_create([row])
+    insert_rows(ActivityChange, [row])
     # An UPDATE of these columns only: save() would run the user's whole save path for a state change.
     User.objects.filter(pk=agent.pk).update(**fields)
     transaction.on_commit(lambda: publish_agent_state(agent_id=agent.pk, company_id=agent.company_id))

@@ -13,17 +13,12 @@ from django.db.models import OuterRef, Subquery
 from accounts.models import User
 from calls.live import publish_call_changed
 from calls.models import Call, CallEvent, CallState, Direction, Offer, OfferResult
-from pbx.row_inserts import insert_under_parents
+from pbx.encryption import blind_index
+from pbx.row_inserts import insert_rows, insert_under_parents
 from pbx.row_updates import update_each
 
 # Nested inside the telephony writer's batch transaction: no savepoint per call, which would double the round trips.
 atomic = transaction.atomic(savepoint=False)
-
-
-def _announce(call: Call) -> None:
-    transaction.on_commit(
-        lambda: publish_call_changed(call_id=call.pk, company_id=call.company_id, agent_id=call.agent_id)
-    )
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -52,37 +47,41 @@ def call_start(
         "caller_name": caller_name, "company_id": company_id, "queue_id": queue_id, "agent_id": agent_id, "at": at,
         "direction": direction, "linkedid": linkedid,
     }  # fmt: skip
-    return calls_start([start])[0]
+    calls_start([start])
+    return Call.objects.get(caller_channel_id=caller_channel_id)
 
 
 @atomic
-def calls_start(starts: list[dict]) -> list[Call]:
-    """call_start for many calls (dicts of its arguments) in one INSERT … ON CONFLICT: idempotent without a read."""
-    calls = [
-        Call(
-            caller_channel_id=start["caller_channel_id"],
-            dialed_number=start["dialed_number"][:40],
-            caller_number=start["caller_number"],
-            caller_name=start["caller_name"],
-            company_id=start["company_id"],
-            queue_id=start["queue_id"],
-            agent_id=start["agent_id"],
-            enqueued_at=start["at"],
-            direction=start.get("direction", Direction.INBOUND),
-            linkedid=start.get("linkedid", ""),
-            state=CallState.WAITING if start["queue_id"] else CallState.RINGING,
-        )
+def calls_start(starts: list[dict]) -> dict[str, int]:
+    """call_start for many calls (dicts of its arguments) in one INSERT … ON CONFLICT: idempotent without a read.
+    Returns each call's id by its caller channel id."""
+    rows = [
+        {
+            "caller_channel_id": start["caller_channel_id"],
+            "dialed_number": start["dialed_number"][:40],
+            "caller_number": start["caller_number"],
+            "caller_number_index": blind_index(start["caller_number"]),
+            "caller_name": start["caller_name"],
+            "company_id": start["company_id"],
+            "queue_id": start["queue_id"],
+            "agent_id": start["agent_id"],
+            "enqueued_at": start["at"],
+            "direction": start.get("direction", Direction.INBOUND),
+            "linkedid": start.get("linkedid", ""),
+            "state": CallState.WAITING if start["queue_id"] else CallState.RINGING,
+        }
         for start in starts
     ]
-    calls = Call.objects.bulk_create(
-        calls, update_conflicts=True, unique_fields=["caller_channel_id"], update_fields=["updated_at"]
-    )
-    if any(call.pk is None for call in calls):  # databases that do not return ids of conflicting rows
-        stored = Call.objects.in_bulk([call.caller_channel_id for call in calls], field_name="caller_channel_id")
-        calls = [stored[call.caller_channel_id] for call in calls]
-    for call in calls:
-        _announce(call)
-    return calls
+    # A start seen again returns its call as well (DO UPDATE, where DO NOTHING would return nothing for it).
+    stored = insert_rows(Call, rows, conflict="(caller_channel_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
+                         returning=("caller_channel_id", "id"))  # fmt: skip
+    ids = dict(stored)
+    for start in starts:
+        call_id = ids[start["caller_channel_id"]]
+        transaction.on_commit(
+            partial(publish_call_changed, call_id=call_id, company_id=start["company_id"], agent_id=start["agent_id"])
+        )
+    return ids
 
 
 _CALL_FACTS = ("pk", "company_id", "agent_id", "queue_id", "state", "enqueued_at", "answered_at")
@@ -120,18 +119,19 @@ def offers_start(offers: list[dict], *, facts: dict | None = None) -> None:
     """call_offer_start for many calls: the agent's leg is recorded and the call rings that agent."""
     facts = facts if facts is not None else calls_facts(offer["caller_channel_id"] for offer in offers)
     offers = [offer for offer in offers if offer["caller_channel_id"] in facts]
-    Offer.objects.bulk_create(
+    insert_rows(
+        Offer,
         [
-            Offer(
-                call_id=facts[offer["caller_channel_id"]].pk,
-                company_id=facts[offer["caller_channel_id"]].company_id,
-                agent_id=offer["agent_id"],
-                channel_id=offer["channel_id"],
-                offered_at=offer["at"],
-            )  # fmt: skip
+            {
+                "call_id": facts[offer["caller_channel_id"]].pk,
+                "company_id": facts[offer["caller_channel_id"]].company_id,
+                "agent_id": offer["agent_id"],
+                "channel_id": offer["channel_id"],
+                "offered_at": offer["at"],
+            }
             for offer in offers
         ],
-        ignore_conflicts=True,
+        conflict="DO NOTHING",
     )
     # The call rings this agent now, unless it was answered or ended meanwhile.
     ringing = {

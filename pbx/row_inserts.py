@@ -19,7 +19,8 @@ upsert's.
 from __future__ import annotations
 
 from django.db import connections, router
-from django.db.models import IntegerField
+from django.db.models import DateField, Field, IntegerField
+from django.utils import timezone
 
 from pbx.row_source import row_source
 
@@ -65,3 +66,51 @@ def insert_under_parents(model, parent_field: str, parent_key: str, rows: list[t
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+
+
+def insert_rows(model, rows: list[dict], *, conflict: str = "", returning: tuple[str, ...] = ()) -> list[tuple]:
+    """Insert `model` rows, each {field name: value} with the same names, in one statement; bulk_create without its
+    per-value cost (every field of every row prepared and quoted one by one), for the telephony writer's batches.
+
+    The fields a row leaves out take their defaults, the same for every row (auto_now: now). A field whose value is
+    derived on save (a blind index) must be given. `conflict` follows ON CONFLICT (`DO NOTHING`, or a target and
+    `DO UPDATE SET …`); returns the `returning` columns of the rows written.
+    """
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    given = [meta.get_field(name) for name in rows[0]]
+    now = timezone.now()
+    left_out = [field for field in meta.concrete_fields if not field.primary_key and field not in given]
+    defaults = [field.get_db_prep_save(_default(field, now), connection) for field in left_out]
+    columns = [("n", IntegerField()), *((f"c{index}", field) for index, field in enumerate(given + left_out))]
+    source, params = row_source(
+        connection,
+        columns,
+        [
+            [n, *(field.get_db_prep_save(value, connection) for field, value in zip(given, row.values(), strict=True)),
+             *defaults]
+            for n, row in enumerate(rows)
+        ],
+    )  # fmt: skip
+    quote = connection.ops.quote_name
+    targets = ", ".join(quote(field.column) for field in given + left_out)
+    selected = ", ".join(f"v.{name}" for name, _field in columns[1:])
+    table = quote(meta.db_table)
+    sql = f"WITH {source} INSERT INTO {table} ({targets}) SELECT {selected} FROM v WHERE true ORDER BY v.n"
+    if conflict:
+        sql += f" ON CONFLICT {conflict}"
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def _default(field, now):
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    if type(field).pre_save is not Field.pre_save and not isinstance(field, DateField):
+        raise ValueError(f"{field} is derived on save: give its value")
+    return field.get_default()

@@ -4,10 +4,21 @@ import itertools
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from accounts.models import ActivityChange, User
-from accounts.services import ActivityChangeRefused, Actor, activity_change, agent_claim, user_create
+from accounts.services import (
+    ActivityChangeRefused,
+    Actor,
+    ClaimFound,
+    _agents_claim_in_steps,
+    activity_change,
+    agent_claim,
+    agents_claim,
+    user_create,
+)
 from accounts.states import ALLOWED, ActivityState, ChangeSource
 from companies.models import PauseReason
 
@@ -274,3 +285,42 @@ def test_user_create_gives_agents_with_an_extension_a_sip_secret(agent_a, manage
 def test_only_system_admins_are_staff(admin_user, manager_a, agent_a):
     assert (admin_user.is_staff, admin_user.is_superuser) == (True, True)
     assert not manager_a.is_staff and not agent_a.is_staff
+
+
+@pytest.mark.django_db(transaction=True)
+def test_direct_calls_claim_many_agents_in_one_statement_as_the_general_path_would(make_user, company_a):
+    """The telephony engine's claims outside a transaction are one statement on PostgreSQL; inside one (or on SQLite)
+    they go through activity_change's general path. Both find and record the same."""
+    blockers = [{}, {"endpoint_online": False}, {"is_active": False}, {"activity_state": "AWAY"}]
+    sets = []
+    for base in (1200, 1300):
+        agents = [make_user(company=company_a, extension=str(base + n)) for n in range(len(blockers))]
+        for agent, blocker in zip(agents, blockers, strict=True):
+            User.objects.filter(pk=agent.pk).update(**blocker)
+        sets.append([(agent.pk, f"call {n}") for n, agent in enumerate(agents)] + [(10**9 + base, "nobody")])
+
+    with CaptureQueriesContext(connection) as queries:
+        in_one = agents_claim(sets[0])
+    in_steps = _agents_claim_in_steps(sets[1])
+
+    assert len(queries) == 1
+    assert [in_one[agent_id] for agent_id, _note in sets[0]][:4] == [
+        ClaimFound(True, False, "READY", True, "1200"),
+        ClaimFound(False, False, "READY", False, "1201"),
+        ClaimFound(False, False, "READY", True, "1202"),
+        ClaimFound(False, False, "AWAY", True, "1203"),
+    ]
+    assert in_one[10**9 + 1200] == ClaimFound(False) == in_steps[10**9 + 1300], "no such agent"
+    shown = [(found.claimed, found.held, found.state, found.endpoint_online) for found in in_one.values()]
+    assert shown == [(found.claimed, found.held, found.state, found.endpoint_online) for found in in_steps.values()]
+    audit = ActivityChange.objects.order_by("id").values(
+        "agent__extension", "company", "from_state", "to_state", "pause_reason", "source", "actor", "note"
+    )
+    assert [{**row, "agent__extension": row["agent__extension"][1:]} for row in audit] == [
+        {"agent__extension": "200", "company": company_a.pk, "from_state": "READY", "to_state": "CALLING",
+         "pause_reason": None, "source": ChangeSource.TELEPHONY, "actor": None, "note": "call 0"},
+        {"agent__extension": "300", "company": company_a.pk, "from_state": "READY", "to_state": "CALLING",
+         "pause_reason": None, "source": ChangeSource.TELEPHONY, "actor": None, "note": "call 0"},
+    ]  # fmt: skip
+    assert all(row.seconds_in_previous >= 0 for row in ActivityChange.objects.all())
+    assert User.objects.get(extension="1200").activity_state == "CALLING"

@@ -1,15 +1,17 @@
-"""insert_under_parents: child rows that name their parent by a unique key, in one statement (PostgreSQL here; the
-newcomer's SQLite file in test_row_updates.py)."""
+"""insert_under_parents (child rows that name their parent by a unique key) and insert_rows, each in one statement
+(PostgreSQL here; the newcomer's SQLite file in test_row_updates.py)."""
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from calls import services
-from calls.models import CallEvent
-from pbx.row_inserts import insert_under_parents
+from calls.models import Call, CallEvent
+from pbx.encryption import blind_index
+from pbx.row_inserts import insert_rows, insert_under_parents
 
 
 def _call(db_key: str):
@@ -45,3 +47,34 @@ def test_rows_a_unique_constraint_holds_already_are_skipped(db):
     insert_under_parents(CallEvent, "call", "caller_channel_id", [row])
     insert_under_parents(CallEvent, "call", "caller_channel_id", [row, row])
     assert call.events.count() == 1
+
+
+def test_insert_rows_fills_left_out_fields_with_their_defaults_and_returns_what_was_asked(db):
+    at = timezone.now()
+    rows = [
+        {"caller_channel_id": f"ins-{n}", "caller_number": f"010-1234-567{n}",
+         "caller_number_index": blind_index(f"010-1234-567{n}"), "enqueued_at": at}
+        for n in range(3)
+    ]  # fmt: skip
+
+    with CaptureQueriesContext(connection) as queries:
+        stored = insert_rows(Call, rows, returning=("caller_channel_id", "id"))
+
+    assert len(queries) == 1
+    ids = dict(stored)
+    assert set(ids) == {"ins-0", "ins-1", "ins-2"}
+    call = Call.objects.get(pk=ids["ins-1"])
+    assert call.caller_number == "010-1234-5671", "encrypted on the way in, as a save would"
+    assert Call.objects.with_caller_number("01012345671").get() == call
+    assert (call.state, call.disposition, call.reconciled, call.answered_at) == ("WAITING", "", False, None)
+    assert call.updated_at is not None, "auto_now is now"
+
+
+def test_insert_rows_skips_conflicts_and_asks_for_derived_fields(db):
+
+    row = {"caller_channel_id": "same", "caller_number_index": "", "enqueued_at": timezone.now()}
+    insert_rows(Call, [row])
+    assert insert_rows(Call, [row], conflict="DO NOTHING", returning=("id",)) == [], "a row already held is skipped"
+    assert Call.objects.filter(caller_channel_id="same").count() == 1
+    with pytest.raises(ValueError, match="derived on save"):
+        insert_rows(Call, [{"caller_channel_id": "other", "enqueued_at": timezone.now()}])
