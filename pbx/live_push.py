@@ -3,12 +3,19 @@
 From a web request (Django's sync views) the send waits for the channel layer, as usual. The telephony engine's
 database threads are bound to the server's event loop instead: their messages are handed to that loop and the thread
 goes on, so a burst of state changes never holds a database thread waiting for the loop.
+
+A records batch of the engine commits the changes of dozens of calls and agents at once, and the same call often
+changes several times in one batch (rung, answered, ended). Messages only say what changed (consoles re-render from
+the database), so the loop sends each distinct message of a burst once, in one task, and a thread wakes the loop once
+per burst, not once per message.
 """
 
 import asyncio
 import logging
 import threading
 import uuid
+import weakref
+from collections import deque
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -32,16 +39,61 @@ async def _send(layer, groups: list[str], message: dict) -> None:
         logger.exception("live push of %s to %s failed", message.get("type"), groups)
 
 
+class _Burst:
+    """Messages handed from database threads to the event loop, sent by the loop together, each distinct one once."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.messages: deque = deque()  # appended by threads, drained by the loop (deque's append/popleft are atomic)
+        self.lock = threading.Lock()
+        self.scheduled = False
+
+    def add(self, layer, groups: list[str], message: dict) -> None:
+        self.messages.append((layer, groups, message))
+        with self.lock:
+            if self.scheduled:
+                return
+            self.scheduled = True
+        self.loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self.lock:
+            self.scheduled = False
+        distinct: dict = {}
+        while self.messages:
+            layer, groups, message = self.messages.popleft()
+            distinct.setdefault((tuple(groups), repr(sorted(message.items()))), (layer, groups, message))
+        if distinct:
+            _spawn(self.loop, _send_all(list(distinct.values())))
+
+
+async def _send_all(messages: list) -> None:
+    for layer, groups, message in messages:
+        await _send(layer, groups, {**message, "event_id": uuid.uuid4().hex})
+
+
+_bursts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> its _Burst
+_bursts_lock = threading.Lock()
+
+
+def _burst_of(loop: asyncio.AbstractEventLoop) -> _Burst:
+    with _bursts_lock:
+        burst = _bursts.get(loop)
+        if burst is None:
+            burst = _bursts[loop] = _Burst(loop)
+        return burst
+
+
 def send_to_groups(groups: list[str], message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    # One id per change, the same in every group's copy: consumers of one process render a shared fragment once.
-    message = {**message, "event_id": uuid.uuid4().hex}
     loop = getattr(_thread, "loop", None)
     if loop is not None and loop.is_running():
-        loop.call_soon_threadsafe(lambda: _spawn(loop, _send(layer, groups, message)))
+        _burst_of(loop).add(layer, groups, message)
         return
+    # One id per change, the same in every group's copy: consumers of one process render a shared fragment once.
+    message = {**message, "event_id": uuid.uuid4().hex}
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:

@@ -22,7 +22,7 @@ from django.db import connections, router
 from django.db.models import DateField, Field, IntegerField
 from django.utils import timezone
 
-from pbx.row_source import row_source
+from pbx.row_source import prepared, row_source
 
 # Rows per statement: far below SQLite's 32,766 parameters for a handful of columns.
 _CHUNK = 500
@@ -54,8 +54,8 @@ def insert_under_parents(model, parent_field: str, parent_key: str, rows: list[t
             connection,
             columns,
             [
-                [n, key_field.get_db_prep_value(key, connection)]
-                + [field.get_db_prep_save(values[name], connection) for name, field in zip(names, fields, strict=True)]
+                [n, prepared(key_field, key, connection)]
+                + [prepared(field, values[name], connection) for name, field in zip(names, fields, strict=True)]
                 for n, (key, values) in enumerate(chunk)
             ],
         )
@@ -89,7 +89,7 @@ def insert_rows(model, rows: list[dict], *, conflict: str = "", returning: tuple
         connection,
         columns,
         [
-            [n, *(field.get_db_prep_save(value, connection) for field, value in zip(given, row.values(), strict=True)),
+            [n, *(prepared(field, value, connection) for field, value in zip(given, row.values(), strict=True)),
              *defaults]
             for n, row in enumerate(rows)
         ],

@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 
-from pbx.row_source import row_source
+from pbx.row_source import prepared, row_source
 
 # Rows per statement: far below SQLite's 32,766 parameters even for a wide update.
 _CHUNK = 500
@@ -62,8 +62,8 @@ def _update(queryset, names: tuple[str, ...], rows: list[tuple], *, key: str) ->
         connection,
         columns,
         [
-            [key_field.get_db_prep_value(row_key, connection)]
-            + [field.get_db_prep_save(values[name], connection) for name, field in zip(names, fields, strict=True)]
+            [prepared(key_field, row_key, connection)]
+            + [prepared(field, values[name], connection) for name, field in zip(names, fields, strict=True)]
             for row_key, values in rows
         ],
     )
