@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.conf import settings
 from django.utils.translation import gettext_noop
 from ninja import Schema
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from accounts.models import Role, User
 from accounts.states import ActivityState
@@ -80,11 +89,14 @@ Phone = text(40, pattern=PHONE_PATTERN)
 
 
 class BodyIn(BaseModel):
-    """A request body: a JSON object and nothing else.
+    """A request body: a JSON object of the request's fields and nothing else.
 
     Plain pydantic, not ninja's Schema: that one reads attributes (for ORM objects), so a list or a number would pass
-    as an object whose fields all took their defaults.
+    as an object whose fields all took their defaults. A field the request does not have is refused, not ignored: a
+    client that misspells one (`activty_state`) would otherwise be told 200 for a change that never happened.
     """
+
+    model_config = ConfigDict(extra="forbid")
 
 
 # --- errors -----------------------------------------------------------------------------------------------------

@@ -302,3 +302,13 @@ def test_who_may_deactivate_whom(everyone, api_as, deleter, target, status):
 
     assert response.status_code == status
     assert User.objects.get(pk=everyone[target].pk).is_active == (status != 200)
+
+
+def test_a_misspelled_field_is_refused_not_ignored(everyone, api_as):
+    """200 for a body whose only field is misspelled would tell the client a change was made that never was."""
+    agent = everyone["agent_a"]
+    response = api_as(everyone["admin"]).patch(f"users/{agent.pk}", {"is_activ": False})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"is_activ": ["Not a field of this request."]}
+    assert User.objects.get(pk=agent.pk).is_active
