@@ -102,6 +102,7 @@ async def bench(args) -> None:
     django.setup()
     from django.core.management import call_command
 
+    import pbx.asgi  # noqa: F401  (as in the server: its start-up objects frozen for the garbage collector)
     from accounts.models import User
     from calls.models import Call
     from telephony.ari import AriConfig

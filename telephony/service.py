@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import gc
 import logging
 import os
 import socket
@@ -31,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 COMMANDS_GROUP = "telephony"
 GIL_SWITCH_SECONDS = 0.001
-GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
 NODE_RETENTION = timedelta(days=1)
 PRUNE_EVERY_SECONDS = 3600
 
@@ -50,20 +47,6 @@ def _node_save(*, name: str, role: str, connection: str, ari_url: str, counters:
             "counters": counters,
         },
     )
-
-
-@functools.cache  # once per process
-def _tune_garbage_collection() -> None:
-    """Keep Python's cycle collector from pausing the event loop for tens of milliseconds under load.
-
-    Measured at 150 calls/s with the defaults: a full collection every few seconds that walked every object of the
-    loaded project (Django, the URL and template machinery) held the loop and the records writer for 75-105 ms, and
-    collections took 5 % of the process's CPU. The objects that exist once the server is up live as long as the
-    process: frozen, collections no longer walk them; and the young generation is collected less often.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 class TelephonyService:
@@ -85,7 +68,6 @@ class TelephonyService:
         # interval a burst of ORM work holds every socket read back that long (measured: p99 event-to-commit at
         # 20 calls/s 57 ms → 24 ms with 1 ms).
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
-        _tune_garbage_collection()
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while True:
