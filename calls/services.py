@@ -284,8 +284,20 @@ def call_wrapup_record(*, agent_id: int, seconds: float) -> None:
 
 
 @atomic
-def calls_wrapup_record(wrapups: dict[int, float]) -> None:
-    """call_wrapup_record for many agents ({agent id: seconds}): one read of their last calls, one update."""
+def calls_wrapup_record(wrapups: dict[int, float], *, calls: dict[int, str] | None = None) -> None:
+    """call_wrapup_record for many agents ({agent id: seconds}). The call is the one `calls` names for the agent (by
+    its caller channel id: the telephony engine knows which call a wrap-up follows, one update for all), or else the
+    agent's last answered call (one read of those, one update)."""
+    calls = {agent_id: key for agent_id, key in (calls or {}).items() if key and agent_id in wrapups}
+    if calls:
+        update_each(
+            Call.objects.filter(wrapup_seconds__isnull=True),
+            {key: {"wrapup_seconds": round(wrapups[agent_id], 3)} for agent_id, key in calls.items()},
+            key="caller_channel_id",
+        )
+        wrapups = {agent_id: seconds for agent_id, seconds in wrapups.items() if agent_id not in calls}
+        if not wrapups:
+            return
     last_calls = (
         User.objects.filter(pk__in=list(wrapups))
         .annotate(last_call=Subquery(_last_answered_call(agent=OuterRef("pk"))))

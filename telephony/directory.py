@@ -123,13 +123,14 @@ def claim_agents(*, claims: list[tuple[int, str]]) -> list[tuple[Claim | None, s
 
 
 def agent_changes_apply(
-    *, changes: list[TelephonyChange], locked: dict[int, User] | None = None
+    *, changes: list[TelephonyChange], locked: dict[int, User] | None = None, wrapup_calls: dict[int, str] | None = None
 ) -> list[AppliedChange | None]:
     """State changes of different agents at once (a wave of the records writer), in its transaction; `locked` as
     for telephony_changes_apply.
 
     A change with after_wrapup ends the agent's wrap-up (unless they ended it already): READY, or what they chose for
-    after this call; either way the call's wrap-up time is recorded, for the average handle time.
+    after this call; either way the call's wrap-up time is recorded, for the average handle time, on the call
+    `wrapup_calls` names for the agent (by its caller channel id), or else on the agent's last answered call.
     """
     with transaction.atomic(savepoint=False):
         results = telephony_changes_apply(changes, locked=locked)
@@ -138,7 +139,7 @@ def agent_changes_apply(
             if change.after_wrapup and (seconds := _wrapup_seconds(change.agent_id, result)) is not None:
                 wrapups[change.agent_id] = seconds
         if wrapups:
-            call_records.calls_wrapup_record(wrapups)
+            call_records.calls_wrapup_record(wrapups, calls=wrapup_calls)
     return results
 
 

@@ -524,19 +524,20 @@ class Engine:
             if follow_up[0] == "agent_free":
                 self.matcher.poke()
             elif follow_up[0] == "wrapup":
-                self.schedule_wrapup(follow_up[1], follow_up[2])
+                self.schedule_wrapup(follow_up[1], follow_up[2], call_key=follow_up[3])
 
-    def schedule_wrapup(self, agent_id: int, seconds: float) -> None:
+    def schedule_wrapup(self, agent_id: int, seconds: float, *, call_key: str = "") -> None:
+        """`call_key`: the call the wrap-up follows (unknown for one found after a restart)."""
         old = self.wrapup_timers.pop(agent_id, None)
         if old is not None:
             old.cancel()
         loop = asyncio.get_running_loop()
-        self.wrapup_timers[agent_id] = loop.call_later(max(0.0, seconds), lambda: self._wrapup_over(agent_id))
+        self.wrapup_timers[agent_id] = loop.call_later(max(0.0, seconds), lambda: self._wrapup_over(agent_id, call_key))
 
-    def _wrapup_over(self, agent_id: int) -> None:
+    def _wrapup_over(self, agent_id: int, call_key: str) -> None:
         self.wrapup_timers.pop(agent_id, None)
         # Through the writer: after this agent's call records, held like them while the database is away.
-        self.writer.add("", WrapUpOver(agent_id), time.monotonic())
+        self.writer.add("", WrapUpOver(agent_id, call_key), time.monotonic())
 
     # -- endpoints (phone registration)
 

@@ -44,6 +44,7 @@ class WrapUpOver:
     """The wrap-up timer of an agent ran out: READY (or their "after this call" choice), written with the batch."""
 
     agent_id: int
+    call_key: str = ""  # the call the wrap-up follows, whose wrap-up time is recorded ("": the agent's last one)
 
 
 @dataclass
@@ -240,7 +241,7 @@ def _waves(items: list[_Item], follow_ups: list, timeline: list) -> list[list[_I
             timeline.append((item.key, _event_row(action)))
             continue
         if isinstance(action, core.StartWrapUp):
-            follow_ups.append(("wrapup", action.agent_id, action.seconds))
+            follow_ups.append(("wrapup", action.agent_id, action.seconds, item.key))
             continue
         marks = [item.key] if item.key else []
         if (agent_id := _changed_agent(action)) is not None:
@@ -298,7 +299,9 @@ def _apply_agent_changes(actions: list, follow_ups: list, agents: dict | None) -
                              note=action.note)
         for action in actions
     ]  # fmt: skip
-    for action, result in zip(actions, directory.agent_changes_apply(changes=changes, locked=agents), strict=True):
+    wrapped_up = {action.agent_id: action.call_key for action in actions if isinstance(action, WrapUpOver)}
+    results = directory.agent_changes_apply(changes=changes, locked=agents, wrapup_calls=wrapped_up)
+    for action, result in zip(actions, results, strict=True):
         # After a wrap-up (ended now or by hand before) or a change to READY, the agent may take a waiting call.
         if isinstance(action, WrapUpOver) or (result is not None and result.to_state == core.READY):
             follow_ups.append(("agent_free", action.agent_id))

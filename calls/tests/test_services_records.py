@@ -44,6 +44,23 @@ def test_wrap_up_times_of_many_agents_go_to_each_ones_last_answered_call(agent_a
     assert wrapups == {"a-old": None, "a-last": 12.346, "b-last": 4.0}
 
 
+def test_a_wrap_up_time_goes_to_the_call_the_engine_names_without_reading_the_last_calls(agent_a, agent_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start = timezone.now() - timedelta(hours=1)
+    answered_call("a-1", agent_a, start=start, talk=60)
+    answered_call("a-2", agent_a, start=start + timedelta(minutes=5), talk=30)
+    answered_call("b-1", agent_b, start=start, talk=45)
+
+    with CaptureQueriesContext(connection) as queries:
+        services.calls_wrapup_record({agent_a.pk: 7.0, agent_b.pk: 4.0}, calls={agent_a.pk: "a-1", agent_b.pk: ""})
+
+    wrapups = dict(Call.objects.values_list("caller_channel_id", "wrapup_seconds"))
+    assert wrapups == {"a-1": 7.0, "a-2": None, "b-1": 4.0}, "named: that call; not named: the last answered one"
+    assert len(queries) == 3, "one update by call, one read and one update for the agent without a call"
+
+
 def test_a_wrap_up_time_already_recorded_is_kept(agent_a):
     answered_call("a-1", agent_a, start=timezone.now(), talk=10)
     services.calls_wrapup_record({agent_a.pk: 5.0})

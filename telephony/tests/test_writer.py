@@ -129,7 +129,7 @@ def test_a_batch_of_interleaved_calls_writes_what_one_record_at_a_time_writes(wr
         ("agent1002", "POST_PROCESSING"), ("agent1003", "AWAY"), ("agent1004", "ON_CALL"),
     ]  # fmt: skip
     assert state["events"] == [("call-a", "ringing"), ("call-b", "ringing")]
-    assert sorted(f for f in follow_ups if f[0] == "wrapup") == [("wrapup", a.pk, 5), ("wrapup", b.pk, 5)]
+    assert sorted(f for f in follow_ups if f[0] == "wrapup") == [("wrapup", a.pk, 5, "call-a"), ("wrapup", b.pk, 5, "call-b")]
 
 
 def test_the_same_batch_written_twice_changes_nothing_the_second_time():
@@ -161,7 +161,7 @@ def test_waves_hold_each_call_and_each_agent_once_and_keep_each_calls_order():
             i.action for i in items if i.key == key and not isinstance(i.action, core.RecordEvent | core.StartWrapUp)
         ]
         assert [i.action for i in flattened if i.key == key] == expected
-    assert len(timeline) == 1 and follow_ups == [("wrapup", agents[0].pk, 5)]
+    assert len(timeline) == 1 and follow_ups == [("wrapup", agents[0].pk, 5, "call-a")]
 
 
 def test_wrap_up_ends_in_the_batch_where_the_agent_chose_to_go_and_is_recorded_on_the_call():
@@ -232,13 +232,13 @@ def test_records_waiting_for_an_agent_another_transaction_holds_are_held_back_an
     # From call a's first change of its agent on, call a waits (in its order); call b is written whole.
     first_change = next(n for n, item in enumerate(call_a) if isinstance(item.action, core.AgentState))
     assert held == call_a[first_change:]
-    assert follow_ups == [("wrapup", agents[1].pk, 5)]
+    assert follow_ups == [("wrapup", agents[1].pk, 5, "call-b")]
     assert Call.objects.get(caller_channel_id="call-a").state == "CONNECTED"
     assert Call.objects.get(caller_channel_id="call-b").state == "ENDED"
     assert User.objects.get(pk=agents[0].pk).activity_state == core.CALLING
     # Once the row is free the held records are written like any others.
     again: list[_Item] = []
-    assert apply_batch(items=held, held=again) == [("wrapup", agents[0].pk, 5)] and again == []
+    assert apply_batch(items=held, held=again) == [("wrapup", agents[0].pk, 5, "call-a")] and again == []
     assert Call.objects.get(caller_channel_id="call-a").state == "ENDED"
     assert User.objects.get(pk=agents[0].pk).activity_state == core.POST_PROCESSING
 
