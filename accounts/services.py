@@ -19,8 +19,9 @@ from accounts.models import ActivityChange, Role, User
 from accounts.states import AFTER_CALL_STATES, ActivityState, ChangeSource, is_allowed
 from companies.models import PauseReason
 from companies.services import pause_reason_for
-from pbx.row_inserts import insert_rows
-from pbx.row_updates import update_each
+from pbx.row_inserts import insert_rows, insert_rows_statement
+from pbx.row_source import run_together
+from pbx.row_updates import update_each_statements
 
 
 class ActivityChangeRefused(Exception):
@@ -217,9 +218,12 @@ def telephony_changes_apply(
             AppliedChange(agent.pk, row["from_state"], row["to_state"], row["seconds_in_previous"], agent.extension)
         )
         transaction.on_commit(partial(publish_agent_state, agent_id=agent.pk, company_id=agent.company_id))
-    insert_rows(ActivityChange, audit)
-    # Each agent their own values (states, reasons) in one statement; the rows are locked above.
-    update_each(User.objects.all(), updates)
+    # The audit rows and each agent's own values (states, reasons) in one round trip; the rows are locked above.
+    run_together(
+        transaction.get_connection(),
+        ([insert_rows_statement(ActivityChange, audit)] if audit else [])
+        + update_each_statements(User.objects.all(), updates),
+    )
     return results
 
 

@@ -14,8 +14,9 @@ from accounts.models import User
 from calls.live import publish_call_changed
 from calls.models import Call, CallEvent, CallState, Direction, Offer, OfferResult
 from pbx.encryption import blind_index
-from pbx.row_inserts import insert_rows, insert_under_parents
-from pbx.row_updates import update_each
+from pbx.row_inserts import insert_rows, insert_rows_statement, insert_under_parents
+from pbx.row_source import run_together
+from pbx.row_updates import update_each, update_each_statements
 
 # Nested inside the telephony writer's batch transaction: no savepoint per call, which would double the round trips.
 atomic = transaction.atomic(savepoint=False)
@@ -119,7 +120,9 @@ def offers_start(offers: list[dict], *, facts: dict | None = None) -> None:
     """call_offer_start for many calls: the agent's leg is recorded and the call rings that agent."""
     facts = facts if facts is not None else calls_facts(offer["caller_channel_id"] for offer in offers)
     offers = [offer for offer in offers if offer["caller_channel_id"] in facts]
-    insert_rows(
+    if not offers:
+        return
+    offered = insert_rows_statement(
         Offer,
         [
             {
@@ -140,7 +143,12 @@ def offers_start(offers: list[dict], *, facts: dict | None = None) -> None:
         }
         for offer in offers
     }  # fmt: skip
-    rung = update_each(Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED), ringing)
+    unanswered = Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED)
+    # The offers and the ringing calls in one round trip.
+    _offered, *ringing_written = run_together(
+        transaction.get_connection(), [offered, *update_each_statements(unanswered, ringing)]
+    )
+    rung = set().union(*ringing_written)
     for offer in offers:
         call = facts[offer["caller_channel_id"]]
         if call.pk in rung:

@@ -22,7 +22,7 @@ from django.db import connections, router
 from django.db.models import DateField, Field, IntegerField
 from django.utils import timezone
 
-from pbx.row_source import prepared, row_source
+from pbx.row_source import Statement, prepared, row_source, run_together
 
 # Rows per statement: far below SQLite's 32,766 parameters for a handful of columns.
 _CHUNK = 500
@@ -76,8 +76,12 @@ def insert_rows(model, rows: list[dict], *, conflict: str = "", returning: tuple
     derived on save (a blind index) must be given. `conflict` follows ON CONFLICT (`DO NOTHING`, or a target and
     `DO UPDATE SET …`); returns the `returning` columns of the rows written.
     """
-    if not rows:
-        return []
+    statements = [insert_rows_statement(model, rows, conflict=conflict, returning=returning)] if rows else []
+    return next(iter(run_together(connections[router.db_for_write(model)], statements)), [])
+
+
+def insert_rows_statement(model, rows: list[dict], *, conflict: str = "", returning: tuple[str, ...] = ()) -> Statement:
+    """insert_rows' statement, to run with others (pbx.row_source.run_together); it reads as the returned rows."""
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     given = [meta.get_field(name) for name in rows[0]]
@@ -103,9 +107,7 @@ def insert_rows(model, rows: list[dict], *, conflict: str = "", returning: tuple
         sql += f" ON CONFLICT {conflict}"
     if returning:
         sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in returning)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if returning else []
+    return Statement(sql, params)
 
 
 def _default(field, now):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 
-from pbx.row_source import prepared, row_source
+from pbx.row_source import Statement, prepared, row_source, run_together
 
 # Rows per statement: far below SQLite's 32,766 parameters even for a wide update.
 _CHUNK = 500
@@ -28,20 +28,27 @@ def update_each(queryset, rows: dict, *, key: str = "pk") -> set:
     Only rows the queryset's filter still matches are written (the same rule as `queryset.filter(pk=…).update(…)`,
     for many rows at once); returns the keys of the rows written. Rows with different sets of fields are allowed.
     """
-    if not rows:
-        return set()
+    statements = update_each_statements(queryset, rows, key=key)
+    return set().union(*run_together(connections[queryset.db], statements))
+
+
+def update_each_statements(queryset, rows: dict, *, key: str = "pk") -> list[Statement]:
+    """update_each's statements, to run with others (pbx.row_source.run_together); each reads as the set of keys
+    it wrote."""
     by_fields: dict[tuple[str, ...], list] = {}
     for row_key, values in rows.items():
         by_fields.setdefault(tuple(values), []).append(row_key)
-    written: set = set()
+    statements = []
     for names, keys in by_fields.items():
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
-            written |= _update(queryset, names, [(row_key, rows[row_key]) for row_key in chunk], key=key)
-    return written
+            statement = _update(queryset, names, [(row_key, rows[row_key]) for row_key in chunk], key=key)
+            if statement is not None:
+                statements.append(statement)
+    return statements
 
 
-def _update(queryset, names: tuple[str, ...], rows: list[tuple], *, key: str) -> set:
+def _update(queryset, names: tuple[str, ...], rows: list[tuple], *, key: str) -> Statement | None:
     model, query = queryset.model, queryset.query
     connection = connections[queryset.db]
     meta = model._meta
@@ -51,7 +58,7 @@ def _update(queryset, names: tuple[str, ...], rows: list[tuple], *, key: str) ->
     try:
         where, where_params = query.get_compiler(connection=connection).compile(query.where)
     except EmptyResultSet:
-        return set()
+        return None
     except FullResultSet:
         where, where_params = "", []
 
@@ -76,6 +83,4 @@ def _update(queryset, names: tuple[str, ...], rows: list[tuple], *, key: str) ->
         + (f" AND ({where})" if where else "")
         + f" RETURNING {key_column}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *where_params])
-        return {key_field.to_python(row[0]) for row in cursor.fetchall()}
+    return Statement(sql, [*params, *where_params], lambda found: {key_field.to_python(row[0]) for row in found})

@@ -11,7 +11,7 @@ from django.utils import timezone
 from calls import services
 from calls.models import Call, CallEvent
 from pbx.encryption import blind_index
-from pbx.row_inserts import insert_rows, insert_under_parents
+from pbx.row_inserts import insert_rows, insert_rows_statement, insert_under_parents
 
 
 def _call(db_key: str):
@@ -78,3 +78,29 @@ def test_insert_rows_skips_conflicts_and_asks_for_derived_fields(db):
     assert Call.objects.filter(caller_channel_id="same").count() == 1
     with pytest.raises(ValueError, match="derived on save"):
         insert_rows(Call, [{"caller_channel_id": "other", "enqueued_at": timezone.now()}])
+
+
+def test_statements_run_together_in_one_round_trip_each_read_as_its_own(db):
+    from pbx.row_source import run_together
+    from pbx.row_updates import update_each_statements
+
+    _call("chan-1")
+    at = timezone.now()
+    statements = [
+        insert_rows_statement(
+            CallEvent, [{"call_id": Call.objects.get().pk, "at": at, "kind": "k", "key": "1"}], returning=("kind",)
+        ),  # fmt: skip
+        *update_each_statements(
+            Call.objects.filter(state="RINGING"), {"chan-1": {"bridge_id": "br"}}, key="caller_channel_id"
+        ),  # fmt: skip
+        *update_each_statements(
+            Call.objects.filter(state="ENDED"), {"chan-1": {"bridge_id": "no"}}, key="caller_channel_id"
+        ),  # fmt: skip
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        results = run_together(connection, statements)
+
+    assert len(queries) == 1
+    assert results == [[("k",)], {"chan-1"}, set()], "the event, the ringing call updated, the filter matched none"
+    assert Call.objects.get().bridge_id == "br"
