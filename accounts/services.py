@@ -20,7 +20,7 @@ from accounts.states import AFTER_CALL_STATES, ActivityState, ChangeSource, is_a
 from companies.models import PauseReason
 from companies.services import pause_reason_for
 from pbx.row_inserts import insert_rows, insert_rows_statement
-from pbx.row_source import run_together
+from pbx.row_source import Writes, run_writes
 from pbx.row_updates import update_each_statements
 
 
@@ -171,12 +171,22 @@ def telephony_changes_apply(
     changes: list[TelephonyChange], *, locked: dict[int, User] | None = None
 ) -> list[AppliedChange | None]:
     """The telephony core's changes of different agents, in the caller's transaction, by activity_change's rules:
-    one lock for all their rows, one insert for the audit rows, one update per kind of change.
+    one lock for all their rows, then the audit rows and the agents' columns in one round trip.
 
     `locked`: the agents' rows as agents_lock returned them earlier in this transaction; each change keeps its
     instance up to date, so a transaction making several rounds of changes reads and locks its agents only once.
     Returns, per change, what happened, or None where it was refused (the agent had moved on).
     """
+    results, writes = telephony_changes_decide(changes, locked=locked)
+    run_writes(transaction.get_connection(), [writes])
+    return results
+
+
+def telephony_changes_decide(
+    changes: list[TelephonyChange], *, locked: dict[int, User] | None = None
+) -> tuple[list[AppliedChange | None], Writes]:
+    """telephony_changes_apply's decisions, and the writes that record them, to run with others in the same
+    transaction (pbx.row_source.run_writes): the telephony writer sends all the writes of a wave together."""
     assert len({change.agent_id for change in changes}) == len(changes), "one change per agent at a time"
     if locked is not None:
         agents = locked
@@ -218,13 +228,9 @@ def telephony_changes_apply(
             AppliedChange(agent.pk, row["from_state"], row["to_state"], row["seconds_in_previous"], agent.extension)
         )
         transaction.on_commit(partial(publish_agent_state, agent_id=agent.pk, company_id=agent.company_id))
-    # The audit rows and each agent's own values (states, reasons) in one round trip; the rows are locked above.
-    run_together(
-        transaction.get_connection(),
-        ([insert_rows_statement(ActivityChange, audit)] if audit else [])
-        + update_each_statements(User.objects.all(), updates),
-    )
-    return results
+    # The audit rows, and each agent's own values (states, reasons); the rows are locked above.
+    statements = [insert_rows_statement(ActivityChange, audit)] if audit else []
+    return results, Writes(statements + update_each_statements(User.objects.all(), updates))
 
 
 def _decide(agent: User, *, to_state, actor: Actor, pause_reason=None, only_from=None):

@@ -14,9 +14,9 @@ from accounts.models import User
 from calls.live import publish_call_changed
 from calls.models import Call, CallEvent, CallState, Direction, Offer, OfferResult
 from pbx.encryption import blind_index
-from pbx.row_inserts import insert_rows, insert_rows_statement, insert_under_parents
-from pbx.row_source import run_together
-from pbx.row_updates import update_each, update_each_statements
+from pbx.row_inserts import insert_rows_statement, insert_under_parents
+from pbx.row_source import Writes, run_writes
+from pbx.row_updates import update_each_statements, update_statement
 
 # Nested inside the telephony writer's batch transaction: no savepoint per call, which would double the round trips.
 atomic = transaction.atomic(savepoint=False)
@@ -53,9 +53,13 @@ def call_start(
 
 
 @atomic
-def calls_start(starts: list[dict]) -> dict[str, int]:
-    """call_start for many calls (dicts of its arguments) in one INSERT … ON CONFLICT: idempotent without a read.
-    Returns each call's id by its caller channel id."""
+def calls_start(starts: list[dict]) -> None:
+    """call_start for many calls (dicts of its arguments) in one INSERT … ON CONFLICT: idempotent without a read."""
+    run_writes(transaction.get_connection(), [calls_start_writes(starts)])
+
+
+def calls_start_writes(starts: list[dict]) -> Writes:
+    """calls_start's writes, to run with others (pbx.row_source.run_writes)."""
     rows = [
         {
             "caller_channel_id": start["caller_channel_id"],
@@ -74,15 +78,20 @@ def calls_start(starts: list[dict]) -> dict[str, int]:
         for start in starts
     ]
     # A start seen again returns its call as well (DO UPDATE, where DO NOTHING would return nothing for it).
-    stored = insert_rows(Call, rows, conflict="(caller_channel_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
-                         returning=("caller_channel_id", "id"))  # fmt: skip
-    ids = dict(stored)
-    for start in starts:
-        call_id = ids[start["caller_channel_id"]]
-        transaction.on_commit(
-            partial(publish_call_changed, call_id=call_id, company_id=start["company_id"], agent_id=start["agent_id"])
-        )
-    return ids
+    insert = insert_rows_statement(
+        Call,
+        rows,
+        conflict="(caller_channel_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
+        returning=("caller_channel_id", "id"),
+    )
+
+    def finish(results):
+        ids = dict(results[0])
+        for start in starts:
+            transaction.on_commit(partial(publish_call_changed, call_id=ids[start["caller_channel_id"]],
+                                          company_id=start["company_id"], agent_id=start["agent_id"]))  # fmt: skip
+
+    return Writes([insert], finish)
 
 
 _CALL_FACTS = ("pk", "company_id", "agent_id", "queue_id", "state", "enqueued_at", "answered_at")
@@ -119,9 +128,14 @@ def call_offer_start(*, caller_channel_id: str, agent_id: int, channel_id: str, 
 def offers_start(offers: list[dict], *, facts: dict | None = None) -> None:
     """call_offer_start for many calls: the agent's leg is recorded and the call rings that agent."""
     facts = facts if facts is not None else calls_facts(offer["caller_channel_id"] for offer in offers)
+    run_writes(transaction.get_connection(), [offers_start_writes(offers, facts=facts)])
+
+
+def offers_start_writes(offers: list[dict], *, facts: dict) -> Writes:
+    """offers_start's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes)."""
     offers = [offer for offer in offers if offer["caller_channel_id"] in facts]
     if not offers:
-        return
+        return Writes([])
     offered = insert_rows_statement(
         Offer,
         [
@@ -144,15 +158,15 @@ def offers_start(offers: list[dict], *, facts: dict | None = None) -> None:
         for offer in offers
     }  # fmt: skip
     unanswered = Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED)
-    # The offers and the ringing calls in one round trip.
-    _offered, *ringing_written = run_together(
-        transaction.get_connection(), [offered, *update_each_statements(unanswered, ringing)]
-    )
-    rung = set().union(*ringing_written)
-    for offer in offers:
-        call = facts[offer["caller_channel_id"]]
-        if call.pk in rung:
-            _publish(call, agent_id=offer["agent_id"])
+
+    def finish(results):
+        rung = set().union(*results[1:])
+        for offer in offers:
+            call = facts[offer["caller_channel_id"]]
+            if call.pk in rung:
+                _publish(call, agent_id=offer["agent_id"])
+
+    return Writes([offered, *update_each_statements(unanswered, ringing)], finish)
 
 
 @atomic
@@ -163,17 +177,23 @@ def call_offer_end(*, channel_id: str, result: str, cause: int | None, at: datet
 @atomic
 def offers_end(ends: list[dict]) -> None:
     """call_offer_end for many offers; an offer that has its result already is left as it is."""
-    ended = update_each(
-        Offer.objects.filter(result=""),
-        {end["channel_id"]: {"result": end["result"], "hangup_cause": end["cause"], "ended_at": end["at"]}
-         for end in ends},
-        key="channel_id",
-    )  # fmt: skip
-    if ended:
+    run_writes(transaction.get_connection(), [offers_end_writes(ends)])
+
+
+def offers_end_writes(ends: list[dict]) -> Writes:
+    """offers_end's writes, to run with others (pbx.row_source.run_writes)."""
+    results = {end["channel_id"]: {"result": end["result"], "hangup_cause": end["cause"], "ended_at": end["at"]}
+               for end in ends}  # fmt: skip
+
+    def finish(written):
+        ended = set().union(*written)
+        if not ended:
+            return None
         # A queue call goes back to waiting; the agent it rang is no longer "its" agent.
-        Call.objects.filter(offers__channel_id__in=ended, state=CallState.RINGING, queue__isnull=False).update(
-            state=CallState.WAITING, updated_at=max(end["at"] for end in ends)
-        )
+        back = Call.objects.filter(offers__channel_id__in=ended, state=CallState.RINGING, queue__isnull=False)
+        return Writes([update_statement(back, state=CallState.WAITING, updated_at=max(end["at"] for end in ends))])
+
+    return Writes(update_each_statements(Offer.objects.filter(result=""), results, key="channel_id"), finish)
 
 
 @atomic
@@ -186,6 +206,11 @@ def call_answer(*, caller_channel_id: str, agent_id: int, channel_id: str, bridg
 def calls_answer(answers: list[dict], *, facts: dict | None = None) -> None:
     """call_answer for many calls: connected to the agent who answered (once; an ended call stays ended)."""
     facts = facts if facts is not None else calls_facts(answer["caller_channel_id"] for answer in answers)
+    run_writes(transaction.get_connection(), [calls_answer_writes(answers, facts=facts)])
+
+
+def calls_answer_writes(answers: list[dict], *, facts: dict) -> Writes:
+    """calls_answer's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes)."""
     answers = [
         answer
         for answer in answers
@@ -204,15 +229,17 @@ def calls_answer(answers: list[dict], *, facts: dict | None = None) -> None:
         }
         for answer in answers
     }
-    connected = update_each(Call.objects.filter(answered_at__isnull=True), connected)
-    answers = [answer for answer in answers if facts[answer["caller_channel_id"]].pk in connected]
-    update_each(
-        Offer.objects.filter(answered_at__isnull=True),
-        {answer["channel_id"]: {"answered_at": answer["at"], "result": OfferResult.ANSWERED} for answer in answers},
-        key="channel_id",
-    )
-    for answer in answers:
-        _publish(facts[answer["caller_channel_id"]], agent_id=answer["agent_id"])
+
+    def finish(written):
+        connected = set().union(*written)
+        answered = [answer for answer in answers if facts[answer["caller_channel_id"]].pk in connected]
+        for answer in answered:
+            _publish(facts[answer["caller_channel_id"]], agent_id=answer["agent_id"])
+        offers = {answer["channel_id"]: {"answered_at": answer["at"], "result": OfferResult.ANSWERED}
+                  for answer in answered}  # fmt: skip
+        return Writes(update_each_statements(Offer.objects.filter(answered_at__isnull=True), offers, key="channel_id"))
+
+    return Writes(update_each_statements(Call.objects.filter(answered_at__isnull=True), connected), finish)
 
 
 @atomic
@@ -234,6 +261,11 @@ def call_end(
 def calls_end(ends: list[dict], *, facts: dict | None = None) -> None:
     """call_end for many calls: ended once, with its disposition and wait or talk time."""
     facts = facts if facts is not None else calls_facts(end["caller_channel_id"] for end in ends)
+    run_writes(transaction.get_connection(), [calls_end_writes(ends, facts=facts)])
+
+
+def calls_end_writes(ends: list[dict], *, facts: dict) -> Writes:
+    """calls_end's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes)."""
     endings = {}
     for end in ends:
         call, at = facts.get(end["caller_channel_id"]), end["at"]
@@ -255,10 +287,14 @@ def calls_end(ends: list[dict], *, facts: dict | None = None) -> None:
             "updated_at": at,
             **timing,
         }
-    ended = update_each(Call.objects.exclude(state=CallState.ENDED), endings)
-    for call in facts.values():
-        if call.pk in ended:
-            _publish(call)
+
+    def finish(written):
+        ended = set().union(*written)
+        for call in facts.values():
+            if call.pk in ended:
+                _publish(call)
+
+    return Writes(update_each_statements(Call.objects.exclude(state=CallState.ENDED), endings), finish)
 
 
 @atomic
@@ -293,29 +329,33 @@ def call_wrapup_record(*, agent_id: int, seconds: float) -> None:
 
 @atomic
 def calls_wrapup_record(wrapups: dict[int, float], *, calls: dict[int, str] | None = None) -> None:
-    """call_wrapup_record for many agents ({agent id: seconds}). The call is the one `calls` names for the agent (by
-    its caller channel id: the telephony engine knows which call a wrap-up follows, one update for all), or else the
-    agent's last answered call (one read of those, one update)."""
+    """call_wrapup_record for many agents ({agent id: seconds})."""
+    run_writes(transaction.get_connection(), [calls_wrapup_writes(wrapups, calls=calls)])
+
+
+def calls_wrapup_writes(wrapups: dict[int, float], *, calls: dict[int, str] | None = None) -> Writes:
+    """calls_wrapup_record's writes, to run with others (pbx.row_source.run_writes). The call is the one `calls`
+    names for the agent (by its caller channel id: the telephony engine knows which call a wrap-up follows), or else
+    the agent's last answered call, read now."""
     calls = {agent_id: key for agent_id, key in (calls or {}).items() if key and agent_id in wrapups}
-    if calls:
-        update_each(
-            Call.objects.filter(wrapup_seconds__isnull=True),
-            {key: {"wrapup_seconds": round(wrapups[agent_id], 3)} for agent_id, key in calls.items()},
-            key="caller_channel_id",
-        )
-        wrapups = {agent_id: seconds for agent_id, seconds in wrapups.items() if agent_id not in calls}
-        if not wrapups:
-            return
-    last_calls = (
-        User.objects.filter(pk__in=list(wrapups))
-        .annotate(last_call=Subquery(_last_answered_call(agent=OuterRef("pk"))))
-        .exclude(last_call=None)
-        .values_list("last_call", "pk")
-    )
-    update_each(
+    statements = update_each_statements(
         Call.objects.filter(wrapup_seconds__isnull=True),
-        {call_id: {"wrapup_seconds": round(wrapups[agent_id], 3)} for call_id, agent_id in last_calls},
+        {key: {"wrapup_seconds": round(wrapups[agent_id], 3)} for agent_id, key in calls.items()},
+        key="caller_channel_id",
     )
+    unknown = [agent_id for agent_id in wrapups if agent_id not in calls]
+    if unknown:
+        last_calls = (
+            User.objects.filter(pk__in=unknown)
+            .annotate(last_call=Subquery(_last_answered_call(agent=OuterRef("pk"))))
+            .exclude(last_call=None)
+            .values_list("last_call", "pk")
+        )
+        statements += update_each_statements(
+            Call.objects.filter(wrapup_seconds__isnull=True),
+            {call_id: {"wrapup_seconds": round(wrapups[agent_id], 3)} for call_id, agent_id in last_calls},
+        )
+    return Writes(statements)
 
 
 def _last_answered_call(*, agent):

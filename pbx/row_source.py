@@ -93,6 +93,29 @@ def run_together(connection, statements: list[Statement]) -> list:
         return results
 
 
+@dataclass(frozen=True)
+class Writes:
+    """Statements that need nothing from each other, and what to do with their results: `finish(results)` (one
+    result per statement) may return the writes that had to wait for them, run in the next round trip."""
+
+    statements: list[Statement]
+    finish: Callable[[list], Writes | None] = lambda _results: None
+
+
+def run_writes(connection, writes: list[Writes]) -> None:
+    """Every write's statements in one round trip (run_together), each write handed its own results; then the
+    writes those returned, the same way, until none is left."""
+    while writes:
+        results = run_together(connection, [statement for write in writes for statement in write.statements])
+        waiting, start = [], 0
+        for write in writes:
+            end = start + len(write.statements)
+            if (more := write.finish(results[start:end])) is not None:
+                waiting.append(more)
+            start = end
+        writes = waiting
+
+
 def _json_value(value):
     """What the json module cannot write itself, as PostgreSQL reads it back into the column's type."""
     if isinstance(value, datetime | date | time):

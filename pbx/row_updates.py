@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
+from django.db.models import sql
 
 from pbx.row_source import Statement, prepared, row_source, run_together
 
@@ -30,6 +31,16 @@ def update_each(queryset, rows: dict, *, key: str = "pk") -> set:
     """
     statements = update_each_statements(queryset, rows, key=key)
     return set().union(*run_together(connections[queryset.db], statements))
+
+
+def update_statement(queryset, **values) -> Statement:
+    """`queryset.update(**values)` as a statement, to run with others (pbx.row_source.run_together)."""
+    query = queryset.query.chain(sql.UpdateQuery)
+    query.add_update_values(values)
+    compiler = query.get_compiler(queryset.db)
+    compiler.pre_sql_setup()  # a filter across a relation becomes `pk IN (subquery)`, as update() does
+    text, params = compiler.as_sql()
+    return Statement(text, list(params))
 
 
 def update_each_statements(queryset, rows: dict, *, key: str = "pk") -> list[Statement]:

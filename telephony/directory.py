@@ -19,11 +19,12 @@ from accounts.services import (
     TelephonyChange,
     agent_claim_longest_idle,
     agents_claim,
-    telephony_changes_apply,
+    telephony_changes_decide,
 )
 from accounts.states import ActivityState
 from calls import services as call_records
 from calls.models import Call, CallState, Offer, Queue
+from pbx.row_source import Writes, run_writes
 from telephony import core
 
 
@@ -133,14 +134,23 @@ def agent_changes_apply(
     `wrapup_calls` names for the agent (by its caller channel id), or else on the agent's last answered call.
     """
     with transaction.atomic(savepoint=False):
-        results = telephony_changes_apply(changes, locked=locked)
-        wrapups = {}
-        for change, result in zip(changes, results, strict=True):
-            if change.after_wrapup and (seconds := _wrapup_seconds(change.agent_id, result)) is not None:
-                wrapups[change.agent_id] = seconds
-        if wrapups:
-            call_records.calls_wrapup_record(wrapups, calls=wrapup_calls)
+        results, writes = agent_changes_writes(changes=changes, locked=locked, wrapup_calls=wrapup_calls)
+        run_writes(transaction.get_connection(), writes)
     return results
+
+
+def agent_changes_writes(
+    *, changes: list[TelephonyChange], locked: dict[int, User] | None = None, wrapup_calls: dict[int, str] | None = None
+) -> tuple[list[AppliedChange | None], list[Writes]]:
+    """agent_changes_apply's decisions, and the writes that record them, to run with the rest of a writer's wave."""
+    results, writes = telephony_changes_decide(changes, locked=locked)
+    wrapups = {}
+    for change, result in zip(changes, results, strict=True):
+        if change.after_wrapup and (seconds := _wrapup_seconds(change.agent_id, result)) is not None:
+            wrapups[change.agent_id] = seconds
+    if wrapups:
+        return results, [writes, call_records.calls_wrapup_writes(wrapups, calls=wrapup_calls)]
+    return results, [writes]
 
 
 def _wrapup_seconds(agent_id: int, ended: AppliedChange | None) -> float | None:

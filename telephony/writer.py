@@ -28,6 +28,7 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from accounts.services import TelephonyChange, agents_lock
 from calls import services as call_records
+from pbx.row_source import run_writes
 from telephony import core, directory
 from telephony.database import Database, DatabaseUnavailable
 
@@ -255,42 +256,44 @@ def _waves(items: list[_Item], follow_ups: list, timeline: list) -> list[list[_I
     return waves
 
 
-# Each kind of call record and the calls service that writes a wave's worth of them; the record's fields are the
-# service's keys, plus the call's caller channel id. Those that read the calls' facts share one read per wave.
-_CALL_RECORD_WRITERS = (
-    (core.RecordOffer, call_records.offers_start),
-    (core.RecordOfferEnd, call_records.offers_end),
-    (core.RecordAnswer, call_records.calls_answer),
-    (core.RecordEnd, call_records.calls_end),
+# Each kind of call record and the calls service's writes for a wave's worth of them; the record's fields are the
+# service's keys, plus the call's caller channel id. Those that need the calls' facts share one read per wave.
+_CALL_RECORD_WRITES = (
+    (core.RecordOffer, call_records.offers_start_writes),
+    (core.RecordOfferEnd, call_records.offers_end_writes),
+    (core.RecordAnswer, call_records.calls_answer_writes),
+    (core.RecordEnd, call_records.calls_end_writes),
 )
 _READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd)
 
 
 def _apply_wave(wave: list[_Item], follow_ups: list, agents: dict | None) -> None:
+    """The wave's records: one read of the calls' facts, then every kind's writes in one round trip (the records of
+    a wave touch different calls and agents, so no write needs another's result), and those that had to wait for
+    a result (a queue call back to waiting, an answered offer) in one more."""
     kinds: dict[type, list[_Item]] = {}
     for item in wave:
         kinds.setdefault(type(item.action), []).append(item)
-    if starts := kinds.pop(core.RecordStart, None):
-        call_records.calls_start([_start(item.key, item.action) for item in starts])
     keys = [item.key for kind in _READ_FACTS for item in kinds.get(kind, ())]
     facts = call_records.calls_facts(keys) if keys else {}
-    for kind, write in _CALL_RECORD_WRITERS:
+    writes = []
+    if starts := kinds.pop(core.RecordStart, None):
+        writes.append(call_records.calls_start_writes([_start(item.key, item.action) for item in starts]))
+    for kind, write in _CALL_RECORD_WRITES:
         if records := kinds.pop(kind, None):
             records = [{"caller_channel_id": item.key, **vars(item.action)} for item in records]
-            if kind in _READ_FACTS:
-                write(records, facts=facts)
-            else:
-                write(records)
+            writes.append(write(records, facts=facts) if kind in _READ_FACTS else write(records))
     changes = kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])
     if changes:
-        _apply_agent_changes([item.action for item in changes], follow_ups, agents)
+        writes += _agent_changes_writes([item.action for item in changes], follow_ups, agents)
+    run_writes(transaction.get_connection(), writes)
     for item in kinds.pop(core.EndpointUnreachable, []):
         directory.agent_endpoint_unreachable(agent_id=item.action.agent_id)
     if kinds:
         raise TypeError(f"not records: {list(kinds)}")
 
 
-def _apply_agent_changes(actions: list, follow_ups: list, agents: dict | None) -> None:
+def _agent_changes_writes(actions: list, follow_ups: list, agents: dict | None) -> list:
     changes = [
         TelephonyChange(agent_id=action.agent_id, only_from=(core.POST_PROCESSING,), note="wrap-up time over",
                         after_wrapup=True)
@@ -300,11 +303,12 @@ def _apply_agent_changes(actions: list, follow_ups: list, agents: dict | None) -
         for action in actions
     ]  # fmt: skip
     wrapped_up = {action.agent_id: action.call_key for action in actions if isinstance(action, WrapUpOver)}
-    results = directory.agent_changes_apply(changes=changes, locked=agents, wrapup_calls=wrapped_up)
+    results, writes = directory.agent_changes_writes(changes=changes, locked=agents, wrapup_calls=wrapped_up)
     for action, result in zip(actions, results, strict=True):
         # After a wrap-up (ended now or by hand before) or a change to READY, the agent may take a waiting call.
         if isinstance(action, WrapUpOver) or (result is not None and result.to_state == core.READY):
             follow_ups.append(("agent_free", action.agent_id))
+    return writes
 
 
 def _start(key: str, action: core.RecordStart) -> dict:

@@ -129,7 +129,10 @@ def test_a_batch_of_interleaved_calls_writes_what_one_record_at_a_time_writes(wr
         ("agent1002", "POST_PROCESSING"), ("agent1003", "AWAY"), ("agent1004", "ON_CALL"),
     ]  # fmt: skip
     assert state["events"] == [("call-a", "ringing"), ("call-b", "ringing")]
-    assert sorted(f for f in follow_ups if f[0] == "wrapup") == [("wrapup", a.pk, 5, "call-a"), ("wrapup", b.pk, 5, "call-b")]
+    assert sorted(f for f in follow_ups if f[0] == "wrapup") == [
+        ("wrapup", a.pk, 5, "call-a"),
+        ("wrapup", b.pk, 5, "call-b"),
+    ]
 
 
 def test_the_same_batch_written_twice_changes_nothing_the_second_time():
