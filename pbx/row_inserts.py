@@ -31,8 +31,14 @@ _CHUNK = 500
 def insert_under_parents(model, parent_field: str, parent_key: str, rows: list[tuple[object, dict]]) -> None:
     """Insert `model` rows, each given as (its parent's `parent_key` value, {field: value}), the parent being the
     target of the foreign key `parent_field`. Every row gives the same fields."""
+    statements = insert_under_parents_statements(model, parent_field, parent_key, rows)
+    run_together(connections[router.db_for_write(model)], statements)
+
+
+def insert_under_parents_statements(model, parent_field: str, parent_key: str, rows: list) -> list[Statement]:
+    """insert_under_parents' statements, to run with others (pbx.row_source.run_together)."""
     if not rows:
-        return
+        return []
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     link = meta.get_field(parent_field)
@@ -48,6 +54,7 @@ def insert_under_parents(model, parent_field: str, parent_key: str, rows: list[t
     targets = ", ".join(quote(field.column) for field in [link, *fields])
     parent_id = f"{parent_table}.{quote(link.target_field.column)}"
     selected = ", ".join([parent_id, *(f"v.{name}" for name, _field in columns[2:])])
+    statements = []
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
         source, params = row_source(
@@ -64,8 +71,8 @@ def insert_under_parents(model, parent_field: str, parent_key: str, rows: list[t
             f"JOIN {parent_table} ON {parent_table}.{quote(key_field.column)} = v.parent_key "
             "WHERE true ORDER BY v.n ON CONFLICT DO NOTHING"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        statements.append(Statement(sql, params))
+    return statements
 
 
 def insert_rows(model, rows: list[dict], *, conflict: str = "", returning: tuple[str, ...] = ()) -> list[tuple]:

@@ -173,10 +173,13 @@ def apply_batch(*, items: list[_Item], held: list[_Item] | None = None) -> list:
         agents = None  # the batch's agents, locked once for all its waves (read per wave without `held`)
         if held is not None:
             items, agents = _without_locked_agents(items, held)
-        for wave in _waves(items, follow_ups, timeline):
-            _apply_wave(wave, follow_ups, agents)
-        if timeline:
-            call_records.calls_events_add(timeline)
+        waves = _waves(items, follow_ups, timeline)
+        # The timeline rows go with the last wave's writes, after every call they belong to is started.
+        last = [call_records.calls_events_writes(timeline)] if timeline else []
+        for n, wave in enumerate(waves):
+            _apply_wave(wave, follow_ups, agents, also=last if n == len(waves) - 1 else [])
+        if not waves:
+            run_writes(transaction.get_connection(), last)
     return follow_ups
 
 
@@ -267,7 +270,7 @@ _CALL_RECORD_WRITES = (
 _READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd)
 
 
-def _apply_wave(wave: list[_Item], follow_ups: list, agents: dict | None) -> None:
+def _apply_wave(wave: list[_Item], follow_ups: list, agents: dict | None, *, also: list) -> None:
     """The wave's records: one read of the calls' facts, then every kind's writes in one round trip (the records of
     a wave touch different calls and agents, so no write needs another's result), and those that had to wait for
     a result (a queue call back to waiting, an answered offer) in one more."""
@@ -276,7 +279,7 @@ def _apply_wave(wave: list[_Item], follow_ups: list, agents: dict | None) -> Non
         kinds.setdefault(type(item.action), []).append(item)
     keys = [item.key for kind in _READ_FACTS for item in kinds.get(kind, ())]
     facts = call_records.calls_facts(keys) if keys else {}
-    writes = []
+    writes = []  # `also`, other writes of the batch, go after the wave's own
     if starts := kinds.pop(core.RecordStart, None):
         writes.append(call_records.calls_start_writes([_start(item.key, item.action) for item in starts]))
     for kind, write in _CALL_RECORD_WRITES:
@@ -286,7 +289,7 @@ def _apply_wave(wave: list[_Item], follow_ups: list, agents: dict | None) -> Non
     changes = kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])
     if changes:
         writes += _agent_changes_writes([item.action for item in changes], follow_ups, agents)
-    run_writes(transaction.get_connection(), writes)
+    run_writes(transaction.get_connection(), writes + also)
     for item in kinds.pop(core.EndpointUnreachable, []):
         directory.agent_endpoint_unreachable(agent_id=item.action.agent_id)
     if kinds:
