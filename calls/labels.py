@@ -7,7 +7,9 @@ beside them, in the reader's language.
 from django.utils.translation import gettext_lazy as _
 
 TIMELINE_KINDS = {
+    "caller_queued": _("The caller waits in the queue"),
     "agent_ringing": _("The agent's phone rings"),
+    "agent_answered": _("The agent answered"),
     "agent_hangup_request": _("Hang-up asked for on the agent's line"),
     "agent_leg_destroyed": _("The agent's line ended"),
     "agent_unavailable": _("The agent could not take the call"),

@@ -405,6 +405,7 @@ def _incoming(s: CallSession, e: Incoming) -> list[Action]:
             actions.append(Answer(e.channel_id))
         # The caller hears ringing while waiting: it needs no sound files or music-on-hold module on the PBX.
         actions += [
+            RecordEvent("caller_queued", e.channel_id, e.at, {"queue": e.exten}, f"caller_queued:{e.channel_id}"),
             Ring(e.channel_id),
             Enqueue(queue_id=route.queue_id, company_id=route.company_id, since=e.at),
             StartTimer(MAX_WAIT_TIMER, route.max_wait),
@@ -574,7 +575,12 @@ def _agent_answered(s: CallSession, offer: OfferLeg, event: dict, at: datetime) 
     s.answered_agent_id = offer.agent_id
     s.answered_at = at
     s.bridge_id = s.bridge_id or bridge_id_for(s.key)
-    actions: list[Action] = [CancelTimer(RING_TIMER), Dequeue(), CancelTimer(MAX_WAIT_TIMER)]
+    actions: list[Action] = [
+        _timeline("agent_answered", event, at),
+        CancelTimer(RING_TIMER),
+        Dequeue(),
+        CancelTimer(MAX_WAIT_TIMER),
+    ]
     if s.route.kind == RouteKind.CALLBACK:
         # The agent is on the line: now ring the customer into the same bridge.
         s.customer_channel_id = leg_channel_id(s.key, CUSTOMER_LEG_BASE + s.offers_made)

@@ -193,8 +193,10 @@ def waiting_queue_call() -> CallSession:
 def test_queue_call_is_answered_hears_ringing_and_waits_in_line():
     session = CallSession(key=CALLER)
     actions = core.handle(session, Incoming(CALLER, "5000", "010", "", QUEUE_ROUTE, AT), AT)
-    assert actions[1:4] == [Answer(CALLER), Ring(CALLER), Enqueue(queue_id=3, company_id=1, since=AT)]
+    commands = [action for action in actions if not isinstance(action, core.RecordEvent)]
+    assert commands[1:4] == [Answer(CALLER), Ring(CALLER), Enqueue(queue_id=3, company_id=1, since=AT)]
     assert core.StartTimer("max_wait", 60) in actions
+    assert [event.kind for event in of(actions, core.RecordEvent)] == ["caller_queued"], "on the call's timeline"
 
 
 def test_missed_queue_offer_pauses_the_agent_and_the_caller_waits_for_the_next():
