@@ -49,6 +49,7 @@ PRODUCT_ENDS = {
     "Closed by reconciliation": _("Closed after a reconnect: its lines were gone"),
     "Agent leg lost": _("The agent's line was lost"),
     "Allocation failed": _("The phone could not be rung (not registered)"),
+    "Customer could not be dialed": _("The customer's number could not be dialed"),
 }
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from accounts.states import ActivityState
 from calls.live import publish_call_changed
 from calls.models import Call, CallState, Direction
 
@@ -48,6 +49,16 @@ def callback_request(*, missed_call: Call, agent: User, requested_by: User) -> C
         raise CallbackRefused(_("The caller's number is unknown."))
     if not agent.extension:
         raise CallbackRefused(_("The agent has no extension to ring."))
+    # A callback rings the agent first and only an agent free right now can be claimed: refused here, with the
+    # reason, rather than reported as started and then ended at once as busy. (Read afresh: the page may be old.)
+    state, online = User.objects.filter(pk=agent.pk).values_list("activity_state", "endpoint_online").get()
+    if state != ActivityState.READY:
+        raise CallbackRefused(
+            _("%(agent)s is %(state)s now. A callback rings the agent first: choose an agent who is Ready.")
+            % {"agent": agent, "state": ActivityState(state).label}
+        )
+    if not online:
+        raise CallbackRefused(_("%(agent)s's phone is not registered, so it cannot ring.") % {"agent": agent})
     if Call.objects.filter(callback_of=missed).exclude(state=CallState.ENDED).exists():
         raise CallbackRefused(_("A callback for this call is already in progress."))
     call = Call.objects.create(

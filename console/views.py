@@ -180,7 +180,9 @@ def missed_calls(request):
     calls = list(missed_calls_today(user=request.user)[:500])
     agents = []
     if request.user.role != Role.AGENT:
-        agents = list(User.objects.visible_to(request.user).agents().filter(is_active=True).exclude(extension=None))
+        agents = User.objects.visible_to(request.user).agents().filter(is_active=True).exclude(extension=None)
+        # Ready agents first: a callback can only ring an agent who is free.
+        agents = sorted(agents, key=lambda agent: (agent.activity_state != ActivityState.READY, str(agent)))
     template = "console/missed.html#missed-list" if request.GET.get("part") == "list" else "console/missed.html"
     return render(request, template, {"calls": calls, "agents": agents})
 

@@ -327,6 +327,7 @@ READY, CALLING, ON_CALL, POST_PROCESSING, AWAY = "READY", "CALLING", "ON_CALL", 
 RING_TIMER = "ring"
 CUSTOMER_LEG_BASE = 1000  # callbacks: the customer's leg is numbered after the agent legs
 MAX_WAIT_TIMER = "max_wait"
+CUSTOMER_NOT_DIALED = "Customer could not be dialed"  # a callback's end when Asterisk refused the customer's leg
 
 # What the caller's phone should hear when the call could not be connected (the reason decides the SIP response:
 # busy → 486, no_answer → 480, congestion → 503, as recorded on a real Asterisk 20).
@@ -468,9 +469,13 @@ def _originate_failed(s: CallSession, e: OriginateFailed) -> list[Action]:
     if s.customer_channel_id and e.channel_id == s.customer_channel_id:
         # A callback's customer could not be dialed: release the agent who is waiting on the line.
         s.customer_channel_id = ""
-        actions: list[Action] = [RecordEvent("customer_dial_failed", e.channel_id, e.at, {"status": e.status})]
+        detail = {"status": e.status, "message": e.message}
+        actions: list[Action] = [RecordEvent("customer_dial_failed", e.channel_id, e.at, detail)]
         actions += _hangup_legs(s, "normal")
-        return actions + _end_with_agent_wrapup(s, "FAILED", "SYSTEM", cause=None, cause_text=e.message[:100], at=e.at)
+        # Not Asterisk's words: "Allocation failed" would read as the agent's phone not being registered.
+        return actions + _end_with_agent_wrapup(
+            s, "FAILED", "SYSTEM", cause=None, cause_text=CUSTOMER_NOT_DIALED, at=e.at
+        )
     offer = s.offer
     if offer is None or offer.channel_id != e.channel_id or offer.gone:
         return []

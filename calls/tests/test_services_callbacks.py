@@ -4,6 +4,7 @@ place it through the channel layer group `telephony`."""
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.utils import translation
 
 from calls.models import Call, CallState, Direction, Disposition
 from calls.services_callbacks import CallbackRefused, callback_request
@@ -52,3 +53,28 @@ def test_agent_cannot_make_a_colleague_call_back(company_a, agent_a, make_user):
     colleague = make_user(company=company_a, extension="1009")
     with pytest.raises(CallbackRefused):
         callback_request(missed_call=missed(company_a), agent=colleague, requested_by=agent_a)
+
+
+@pytest.mark.parametrize(
+    ("agent_now", "refusal"),
+    [
+        (
+            {"activity_state": "AWAY"},
+            "agent_a is Away now. A callback rings the agent first: choose an agent who is",
+        ),
+        ({"activity_state": "ON_CALL"}, "agent_a is On call now."),
+        ({"endpoint_online": False}, "agent_a's phone is not registered, so it cannot ring."),
+    ],
+)
+def test_a_callback_through_an_agent_who_cannot_take_a_call_now_is_refused_with_the_reason(
+    company_a, agent_a, manager_a, agent_now, refusal
+):
+    """Not reported as started and then ended at once as busy (QA: the agent was Away)."""
+    from accounts.models import User
+
+    User.objects.filter(pk=agent_a.pk).update(**agent_now)
+    original = missed(company_a)
+    with translation.override("en"), pytest.raises(CallbackRefused) as refused:
+        callback_request(missed_call=original, agent=agent_a, requested_by=manager_a)
+    assert str(refused.value).startswith(refusal)
+    assert not Call.objects.filter(callback_of=original).exists()
