@@ -1,5 +1,6 @@
 """Users (system admins, managers, agents), their activity audit log and their logins."""
 
+import re
 import secrets
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -13,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.states import ActivityState, ChangeSource
 from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 
 class Role(models.TextChoices):
@@ -121,6 +124,13 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def get_full_name(self) -> str:
+        """A Korean name as Koreans write it, family name first and no space (이서연); others given name first."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if _HANGUL.search(first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
 
     @property
     def is_system_admin(self) -> bool:

@@ -255,7 +255,7 @@ def wallboard_agents(*, company_id: int):
         User.objects.agents()
         .filter(company_id=company_id, is_active=True)
         .select_related("pause_reason")
-        .order_by("first_name", "last_name", "username")
+        .order_by("last_name", "first_name", "username")
     )
 
 

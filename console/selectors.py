@@ -45,7 +45,7 @@ def pause_time_today(*, company, reasons, now: datetime | None = None) -> list[P
                 .values("pause_reason_id")[:1]
             ),
         )
-        .order_by("first_name", "last_name", "username")
+        .order_by("last_name", "first_name", "username")
     )
     changes = defaultdict(list)
     for change in (

@@ -98,3 +98,12 @@ def test_saving_only_the_extension_also_stores_its_sip_secret(make_user, company
     agent.save(update_fields=["extension"])
     agent.refresh_from_db()
     assert agent.sip_secret
+
+
+def test_korean_names_read_family_name_first_and_others_given_name_first():
+    from accounts.models import User
+
+    assert str(User(username="lee", first_name="서연", last_name="이")) == "이서연"
+    assert str(User(username="kim", first_name="민지 ", last_name="")) == "민지"
+    assert str(User(username="jane", first_name="Jane", last_name="Doe")) == "Jane Doe"
+    assert str(User(username="nobody")) == "nobody"

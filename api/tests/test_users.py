@@ -310,5 +310,5 @@ def test_a_misspelled_field_is_refused_not_ignored(everyone, api_as):
     response = api_as(everyone["admin"]).patch(f"users/{agent.pk}", {"is_activ": False})
 
     assert response.status_code == 422
-    assert response.json()["error"]["fields"] == {"is_activ": ["Not a field of this request."]}
+    assert response.json()["error"]["fields"] == {"is_activ": ["이 요청에 없는 항목입니다."]}, "Korean by default"
     assert User.objects.get(pk=agent.pk).is_active
