@@ -1,12 +1,21 @@
 """Forms of the user pages; each says what is wrong, field by field."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User, extension_validator
 from companies.models import Company
 from pbx.validators import phone_validator
+
+
+class SignInForm(AuthenticationForm):
+    # Django's says "both fields may be case-sensitive"; here only the password is (usernames match in any capitals).
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Please enter a correct username and password. Note that the password is case-sensitive."),
+    }
 
 
 def _extension_errors(extension: str, company: Company | None, user: User | None) -> list[str]:

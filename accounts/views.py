@@ -1,7 +1,6 @@
 """Sign in and out of the console and admin (session-based, rate limited)."""
 
 from django.contrib.auth import login, logout
-from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.forms import SignInForm
 from accounts.security import auth_event_record, login_failed, login_is_rate_limited
 
 
@@ -28,13 +28,13 @@ def login_view(request):
     if request.method == "GET":
         if request.user.is_authenticated:
             return redirect("home")
-        form = AuthenticationForm(request)
+        form = SignInForm(request)
         return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
     if login_is_rate_limited(request):
         auth_event_record(kind="RATE_LIMITED", request=request, username=request.POST.get("username", ""))
         # An unbound form (nothing is checked while limited); the message says nothing about whether the account exists.
-        form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+        form = SignInForm(request, initial={"username": request.POST.get("username", "")})
         context = {
             "form": form,
             "next": request.POST.get("next", ""),
@@ -42,7 +42,7 @@ def login_view(request):
         }
         return render(request, "accounts/login.html", context, status=429)
 
-    form = AuthenticationForm(request, data=request.POST)
+    form = SignInForm(request, data=request.POST)
     if form.is_valid():
         login(request, form.get_user())
         return redirect(_next_url(request))

@@ -31,8 +31,10 @@ class PlainSelect(forms.Select):
 class CallFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    agent = forms.ModelChoiceField(label=_("Agent"), queryset=User.objects.none(), required=False, widget=PlainSelect)
-    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), required=False, widget=PlainSelect)
+    agent = forms.ModelChoiceField(label=_("Agent"), queryset=User.objects.none(), required=False, widget=PlainSelect,
+                                   empty_label=_("Any"))  # fmt: skip
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.none(), required=False, widget=PlainSelect,
+                                   empty_label=_("Any"))  # fmt: skip
     disposition = forms.ChoiceField(
         label=_("Result"), choices=[("", _("Any"))] + list(Disposition.choices), required=False, widget=PlainSelect
     )

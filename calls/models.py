@@ -36,6 +36,7 @@ class Queue(models.Model):
         max_length=20,
         unique=True,
         validators=[RegexValidator(r"^[0-9]{2,20}$", _("A queue number is 2 to 20 digits."))],
+        error_messages={"unique": _("Another queue already has this number.")},
     )
     ring_timeout_seconds = models.PositiveSmallIntegerField(
         _("ring timeout (s)"), default=15, validators=[MinValueValidator(5), MaxValueValidator(300)]

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import AuthEvent
 from conftest import PASSWORD
@@ -40,6 +41,13 @@ def test_a_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(clie
     assert wrong.status_code == unknown.status_code == 400
     assert wrong.context["form"].non_field_errors() == unknown.context["form"].non_field_errors()
     assert "_auth_user_id" not in client.session
+
+
+def test_the_refusal_says_only_the_password_is_case_sensitive(client, agent_a):
+    """Usernames match in any capitals; Django's own words said both fields might not."""
+    with translation.override("en"):
+        errors = attempt(client, "AGENT_A").context["form"].non_field_errors()
+    assert errors == ["Please enter a correct username and password. Note that the password is case-sensitive."]
 
 
 def test_a_deactivated_user_cannot_sign_in(client, agent_a):

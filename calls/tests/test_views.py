@@ -228,6 +228,18 @@ def test_queue_form_refuses_bad_values_and_foreign_agents(client, manager_a, age
     assert {"name", "number", "ring_timeout_seconds", "members"} <= set(response.context["form"].errors)
 
 
+def test_a_queue_number_another_queue_has_is_refused_in_plain_words(client, manager_b, queue_a):
+    client.force_login(manager_b)
+    response = client.post(
+        reverse("calls:queue_new"),
+        {"name": "Other", "number": queue_a.number, "ring_timeout_seconds": 15, "wrapup_seconds": 10,
+         "max_wait_seconds": 300, "service_level_seconds": 20, "is_active": "on"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.context["form"].errors["number"] == ["Another queue already has this number."]
+
+
 def test_queues_are_refused_to_agents_and_other_companies(client, agent_a, manager_b, queue_a):
     client.force_login(agent_a)
     assert client.get(reverse("calls:queues")).status_code == 403
