@@ -196,3 +196,13 @@ def test_without_a_trusted_proxy_forwarded_for_is_ignored(client, agent_a):
         client.post(LOGIN, {"username": f"guess{n}", "password": "x"}, **attempt_headers)
     response = client.post(LOGIN, {"username": "y", "password": "x"}, REMOTE_ADDR="10.0.5.5")
     assert response.status_code == 429
+
+
+def test_the_admin_sign_in_goes_through_the_rate_limited_form(client, admin_user):
+    """QA: /admin/login/ took any number of guesses; it now hands over to the console's sign-in and its limit."""
+    for _attempt in range(5):
+        attempt(client, admin_user.username)
+    response = client.post("/admin/login/?next=/admin/", {"username": admin_user.username, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    assert "_auth_user_id" not in client.session
+    assert attempt(client, admin_user.username, password=PASSWORD).status_code == 429, "the sixth try is refused"

@@ -132,6 +132,18 @@ def test_password_reset_checks_strength_and_sets_it(client, manager_a, agent_a):
     assert agent_a.check_password(NEW_PASSWORD)
 
 
+def test_a_password_reset_from_the_console_revokes_the_users_api_tokens(client, manager_a, agent_a):
+    """QA: a token taken before the reset kept working; a new password through the API already revoked them."""
+    from api.models import ApiToken
+    from api.services import token_issue
+
+    token_issue(user=agent_a)
+    client.force_login(manager_a)
+    url = reverse("accounts:user_reset_password", args=[agent_a.pk])
+    assert client.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 302
+    assert not ApiToken.objects.live().of_user(agent_a.pk).exists()
+
+
 def test_admin_creates_a_manager_for_a_company(client, admin_user, company_b):
     client.force_login(admin_user)
     response = client.post(
