@@ -71,7 +71,7 @@ class Queue(models.Model):
         from companies.numbering import queue_number_problems
 
         super().clean()
-        if self.number and (problems := queue_number_problems(self.number)):
+        if self.number and (problems := queue_number_problems(self.number, self.company_id)):
             raise ValidationError({"number": problems})
 
 

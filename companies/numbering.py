@@ -48,15 +48,15 @@ def extension_problems(extension: str, *, company: Company | None) -> list[str]:
     return problems
 
 
-def queue_number_problems(number: str) -> list[str]:
-    """Why a queue may not have this number (uniqueness among queues is the model's own check)."""
+def queue_number_problems(number: str, company_id: int | None = None) -> list[str]:
+    """Why a queue of that company may not have this number (uniqueness among queues is the model's own check)."""
     from accounts.models import User
 
     problems = []
     if User.objects.filter(extension=number).exists():
         problems.append(_("This number is an agent's extension."))
     if (owner := range_owner(number)) is not None:
-        problems.append(_belongs_to(owner))
+        problems.append(_belongs_to(owner, company_id))
     return problems
 
 
@@ -96,6 +96,9 @@ def range_problems(company: Company) -> dict[str, list[str]]:
     return {"extension_start": problems} if problems else {}
 
 
-def _belongs_to(owner: Company) -> str:
-    message = _("This number lies in %(company)s's extensions %(start)s-%(end)s.")
-    return message % {"company": owner.name, "start": owner.extension_start, "end": owner.extension_end}
+def _belongs_to(owner: Company, company_id: int | None = None) -> str:
+    if owner.pk == company_id:
+        message = _("This number lies in the company's own extensions %(start)s-%(end)s.")
+        return message % {"start": owner.extension_start, "end": owner.extension_end}
+    # Not the other company's name or range: a manager probing numbers would map every tenant (QA).
+    return str(_("This number lies in another company's extensions."))

@@ -258,3 +258,18 @@ def test_admin_filters_by_company_and_then_by_its_agents(client, admin_user, com
     assert [c.agent for c in response.context["page"].calls] == [agent_b]
     response = client.get(reverse("calls:log"), {"company": company_a.pk, "agent": agent_b.pk})
     assert response.status_code == 400 and "agent" in response.context["form"].errors
+
+
+def test_a_queue_number_in_another_companys_range_does_not_name_that_company(client, manager_a, company_b):
+    """QA: the refusal named the other company and its range, so probing numbers mapped every tenant."""
+    Company = type(company_b)
+    Company.objects.filter(pk=company_b.pk).update(extension_start="2000", extension_end="2099")
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("calls:queue_new"),
+        {"name": "Probe", "number": "2050", "ring_timeout_seconds": 15, "wrapup_seconds": 10,
+         "max_wait_seconds": 300, "service_level_seconds": 20, "is_active": "on"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.context["form"].errors["number"] == ["This number lies in another company's extensions."]

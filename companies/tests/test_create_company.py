@@ -59,7 +59,7 @@ def test_every_problem_is_listed_and_nothing_is_created(make_user):
         "extension_start: 2050-2150 overlaps Beta's 2000-2099.",
         "queue 7000: already another queue's number.",
         "queue 2001: This number is an agent's extension.",
-        "queue 2001: This number lies in Beta's extensions 2000-2099.",
+        "queue 2001: This number lies in another company's extensions.",
         "queue 2060: inside the company's own extension range 2050-2150.",
         "queue 8000: given twice.",
         "queue x=Bad: write NUMBER=Name",
