@@ -14,7 +14,7 @@ from accounts.models import User
 from calls.live import publish_call_changed
 from calls.models import Call, CallEvent, CallState, Direction, Offer, OfferResult
 from pbx.encryption import blind_index
-from pbx.row_inserts import insert_rows_statement, insert_under_parents, insert_under_parents_statements
+from pbx.row_inserts import insert_rows_statement, insert_under_parents_statements
 from pbx.row_source import Writes, run_writes
 from pbx.row_updates import update_each_statements, update_statement
 
@@ -307,7 +307,7 @@ def call_events_add(*, caller_channel_id: str, events: list[dict]) -> None:
 def calls_events_add(events: list[tuple[str, dict]]) -> None:
     """Timeline rows of many calls, (caller channel id, event) each, in one insert that finds each call by its caller
     channel id; rows already recorded (same call and key) and rows of unknown calls are skipped."""
-    insert_under_parents(CallEvent, "call", "caller_channel_id", [(key, _timeline_row(event)) for key, event in events])
+    run_writes(transaction.get_connection(), [calls_events_writes(events)])
 
 
 def calls_events_writes(events: list[tuple[str, dict]]) -> Writes:
