@@ -1,8 +1,11 @@
 """The login rate limit and the security record, shared by the web login and the API login."""
 
 import ipaddress
+from importlib import import_module
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.auth import get_user
 from django_ratelimit.core import get_usage
 
 from accounts.models import AuthEvent
@@ -70,3 +73,14 @@ def auth_event_record(*, kind: str, request=None, user=None, username: str = "")
         ip_address=client_ip(request) if request is not None else None,
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
     )
+
+
+def session_user(session_key: str | None):
+    """The active user a web session is signed in as now, or None: the session expired, was signed out, or its
+    password hash no longer matches (a password change elsewhere). The same check a page request makes, for a socket
+    opened long ago."""
+    if not session_key:
+        return None
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = get_user(SimpleNamespace(session=session))
+    return user if user.is_authenticated and user.is_active else None

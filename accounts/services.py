@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.live import publish_agent_state, publish_roster_change
+from accounts.live import publish_access_changed, publish_agent_state, publish_roster_change
 from accounts.models import ActivityChange, Role, User
 from accounts.states import AFTER_CALL_STATES, ActivityState, ChangeSource, is_allowed
 from companies.models import PauseReason
@@ -498,10 +498,12 @@ def user_reassign(user: User, *, role: str, company) -> None:
 
 
 def roster_changed(user: User, *, previous_company_id: int | None) -> None:
-    """Once committed, the wallboards of the user's previous and current company show them (or stop showing them)."""
+    """Once committed, the wallboards of the user's previous and current company show them (or stop showing them),
+    and the user's own console sockets check whether they may still show what they show."""
     transaction.on_commit(
         partial(publish_roster_change, agent_id=user.pk, company_ids=(previous_company_id, user.company_id))
     )
+    transaction.on_commit(partial(publish_access_changed, user_id=user.pk))
 
 
 @transaction.atomic
@@ -509,4 +511,5 @@ def user_set_password(*, user: User, password: str) -> User:
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    transaction.on_commit(partial(publish_access_changed, user_id=user.pk))  # its other sessions are signed out
     return user

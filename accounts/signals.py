@@ -1,8 +1,9 @@
-"""Login, logout and failed logins go to the security record (AuthEvent)."""
+"""Login, logout and failed logins go to the security record (AuthEvent); a logout closes its console sockets."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts.live import publish_session_ended
 from accounts.security import auth_event_record
 
 
@@ -15,6 +16,8 @@ def _on_login(sender, request, user, **kwargs):
 def _on_logout(sender, request, user, **kwargs):
     if user is not None:
         auth_event_record(kind="LOGOUT", request=request, user=user)
+        if request is not None and request.session.session_key:
+            publish_session_ended(user_id=user.pk, session_key=request.session.session_key)
 
 
 @receiver(user_login_failed)

@@ -21,8 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
-from accounts.live import agent_group, company_group
+from accounts.live import agent_group, company_group, user_sockets_group
 from accounts.models import Role, User
+from accounts.security import session_user
 from calls.selectors import zone_of
 from companies.models import Company
 from console import panels
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+# How long a socket may push without checking that its session still holds, when no message said it changed.
+ACCESS_RECHECK_SECONDS = 30.0
 # Call changes come in bursts (ring, answer, hang up); the wallboard's figures are recomputed at most this often.
 FIGURES_DEBOUNCE_SECONDS = 0.3
 
@@ -87,6 +90,27 @@ def _language(scope) -> str:
     return settings.LANGUAGE_CODE
 
 
+def _page_scope(user: User, page: str, company_raw: str):
+    """What a console page of `user` shows: (company, selectable pause reasons, groups to listen to), or None if the
+    user may not open it."""
+    if page == "agent" and user.role == Role.AGENT:
+        return user.company, panels.selectable_reasons(user.company_id), (agent_group(user.pk),)
+    if page == "missed":
+        # Calls of the companies whose missed calls the user sees (an agent's own company, an admin's all).
+        companies = Company.objects.visible_to(user).values_list("pk", flat=True)
+        return None, [], tuple(company_group(pk) for pk in companies)
+    if page == "wallboard" and user.role in (Role.MANAGER, Role.SYSTEM_ADMIN):
+        company = None
+        if user.role == Role.MANAGER:
+            company = user.company
+        elif (company_id := parse_id(company_raw)) is not None:
+            company = Company.objects.visible_to(user).filter(pk=company_id).first()
+        if company is None:
+            return None
+        return company, panels.selectable_reasons(company.pk), (company_group(company.pk),)
+    return None
+
+
 class ConsoleConsumer(AsyncWebsocketConsumer):
     page: str = ""
     user: User | None = None
@@ -94,6 +118,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     reasons: list = []
     groups_joined: tuple[str, ...] = ()
     agents_shown: frozenset[int] = frozenset()  # the wallboard's rows, to tell a new or departed agent
+    session_key: str | None = None
+    company_raw: str = ""
+    access_checked_at: float = 0.0
+    ended = False  # closed for lost access: pushes already on their way are not sent
 
     async def connect(self):
         user = self.scope.get("user")
@@ -104,7 +132,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.page = (query.get("page") or [""])[0]
         self.language = _language(self.scope)
         self.figures_pending = self.refresh_pending = False
-        found = await self._resolve(user, (query.get("company") or [""])[0])
+        self.company_raw = (query.get("company") or [""])[0]
+        self.session_key = self.scope["session"].session_key
+        self.access_checked_at = time.monotonic()
+        found = await self._resolve(user, self.company_raw)
         if not found:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -123,28 +154,58 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     @database_sync_to_async
     def _resolve(self, user, company_raw: str) -> bool:
         user = User.objects.select_related("company").get(pk=user.pk)
+        scope = _page_scope(user, self.page, company_raw)
+        if scope is None:
+            return False
         self.user = user
-        if self.page == "agent" and user.role == Role.AGENT:
-            self.company = user.company
-            self.reasons = panels.selectable_reasons(user.company_id)
-            self.groups_joined = (agent_group(user.pk),)
+        self.company, self.reasons, groups = scope
+        self.groups_joined = (*groups, user_sockets_group(user.pk))
+        return True
+
+    # --- access: the socket was opened by a signed-in user, who may since have lost the right to watch -------------
+
+    async def session_ended(self, event):
+        if event.get("session_key") == self.session_key:
+            await self._end(CLOSE_UNAUTHENTICATED)
+
+    async def access_changed(self, event):
+        await self._check_access()
+
+    async def _access_holds(self) -> bool:
+        """Before a push, at most every ACCESS_RECHECK_SECONDS: the session may have expired, or been signed out or
+        changed by a path that sends no message (the admin's password form)."""
+        if time.monotonic() - self.access_checked_at < ACCESS_RECHECK_SECONDS:
             return True
-        if self.page == "missed":
-            # Calls of the companies whose missed calls the user sees (an agent's own company, an admin's all).
-            companies = Company.objects.visible_to(user).values_list("pk", flat=True)
-            self.groups_joined = tuple(company_group(pk) for pk in companies)
-            return True
-        if self.page == "wallboard" and user.role in (Role.MANAGER, Role.SYSTEM_ADMIN):
-            if user.role == Role.MANAGER:
-                self.company = user.company
-            elif (company_id := parse_id(company_raw)) is not None:
-                self.company = Company.objects.visible_to(user).filter(pk=company_id).first()
-            if self.company is None:
-                return False
-            self.reasons = panels.selectable_reasons(self.company.pk)
-            self.groups_joined = (company_group(self.company.pk),)
-            return True
-        return False
+        return await self._check_access()
+
+    async def _check_access(self) -> bool:
+        self.access_checked_at = time.monotonic()
+        try:
+            code = await self._access_lost()
+        except Exception:
+            logger.exception("could not check the console socket of user %s", self.user and self.user.pk)
+            return True  # a database hiccup is no reason to drop a wallboard; the next check decides
+        if code is not None:
+            await self._end(code)
+            return False
+        return True
+
+    @database_sync_to_async
+    def _access_lost(self) -> int | None:
+        """None while the socket may go on; else the close code: 4401 signed out, 4403 no longer allowed this page
+        (a new role or company), so the page reloads into what the user may now see."""
+        user = session_user(self.session_key)
+        if user is None or user.pk != self.user.pk:
+            return CLOSE_UNAUTHENTICATED
+        scope = _page_scope(user, self.page, self.company_raw)
+        if scope is None or scope[0] != self.company or (*scope[2], user_sockets_group(user.pk)) != self.groups_joined:
+            return CLOSE_FORBIDDEN
+        self.user, self.reasons = user, scope[1]  # a renamed user or new pause reasons show from now on
+        return None
+
+    async def _end(self, code: int):
+        self.ended = True
+        await self.close(code=code)
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes stale database connections on the single sync thread, for every message
@@ -157,8 +218,13 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
 
     # --- messages from the groups ----------------------------------------------------------------------------------
 
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        if self.ended:  # renders that were under way when access was lost are dropped
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
     async def agent_changed(self, event):
-        if self.page == "missed":
+        if self.page == "missed" or not await self._access_holds():
             return
         if self.page == "agent":
             await self._send_panels(("agent-state", "current-call"))
@@ -166,6 +232,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self._send_agent_row(event.get("agent_id"), event.get("event_id"))
 
     async def call_changed(self, event):
+        if not await self._access_holds():
+            return
         if self.page == "missed":
             if not self.refresh_pending:  # a burst of call changes asks for one refresh
                 self.refresh_pending = True

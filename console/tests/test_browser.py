@@ -4,6 +4,7 @@ Screenshots of the agent console and the wallboard (laptop 1440x900 and wall scr
 artifacts/screenshots/.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,17 @@ def test_missed_calls_arrive_live_and_can_be_called_back_from_the_refreshed_list
     expect(page.locator(f"[data-missed='{later.pk}'] [data-handled]")).to_be_visible()
     assert Call.objects.filter(callback_of_id=later.pk).exists()
     assert not [e for e in page.csp_errors if "Content Security Policy" in e or "htmx" in e.lower()], page.csp_errors
+
+
+def test_a_wallboard_signed_out_in_another_tab_goes_to_the_sign_in_page(console_server, chromium, call_center):
+    """The server closes the socket of a signed-out session (4401); the page reloads, and the sign-in page shows
+    instead of a wallboard that quietly stopped (or, before, went on) updating."""
+    from playwright.sync_api import expect
+
+    company, manager, agents, queue = call_center
+    wallboard = signed_in_page(chromium, console_server, manager.username)
+    wait_live(wallboard)
+    other_tab = wallboard.context.new_page()  # same browser, same session
+    other_tab.goto(console_server.url + "/console/wallboard/")
+    other_tab.evaluate("document.querySelector('form[action$=\"/accounts/logout/\"]').submit()")
+    expect(wallboard).to_have_url(re.compile(r"/accounts/login/"), timeout=LIVE_TIMEOUT)

@@ -23,11 +23,16 @@ async def close_worker_thread_connections():
     await database_sync_to_async(connections.close_all)()
 
 
-async def open_console(user, path, *, origin=ORIGIN, language=None):
+async def signed_in_browser(user) -> Client:
+    browser = Client()
+    await database_sync_to_async(browser.force_login)(user)
+    return browser
+
+
+async def open_console(user, path, *, origin=ORIGIN, language=None, browser=None):
     headers = list(origin)
     if user is not None:
-        browser = Client()
-        await database_sync_to_async(browser.force_login)(user)
+        browser = browser or await signed_in_browser(user)
         cookie = f"sessionid={browser.cookies['sessionid'].value}"
         if language:
             cookie += f"; django_language={language}"
@@ -149,3 +154,95 @@ async def test_agents_joining_and_leaving_a_company_appear_and_vanish_on_its_wal
     assert f'id="agent-{newcomer.pk}"' not in seen, "a disabled agent leaves the wallboard"
     await wall_a.disconnect()
     await wall_b.disconnect()
+
+
+# --- a socket outlives the sign-in it was opened with only until the server learns of the change -------------------
+
+
+async def closed_with(socket) -> int | None:
+    """The close code the socket got next, skipping pushes already on their way; None if it stayed open."""
+    while True:
+        try:
+            output = await socket.receive_output(timeout=5)
+        except TimeoutError:
+            return None
+        if output["type"] == "websocket.close":
+            return output.get("code")
+
+
+async def test_signing_out_closes_the_sockets_of_that_session_and_no_other(manager_a, agent_a):
+    """QA: a signed-out wallboard kept receiving every push (28-35 in 20 s) until its tab was closed."""
+    browser = await signed_in_browser(manager_a)
+    signed_out, _, _ = await open_console(manager_a, "/ws/console/?page=wallboard", browser=browser)
+    other_tab, _, _ = await open_console(manager_a, "/ws/console/?page=wallboard")
+    await signed_out.receive_from()
+    await other_tab.receive_from()
+
+    await database_sync_to_async(browser.post)("/accounts/logout/")
+    assert await closed_with(signed_out) == 4401
+    await database_sync_to_async(activity_change)(
+        agent_id=agent_a.pk, to_state=ActivityState.TRAINING, actor=Actor.person(user=agent_a, agent=agent_a)
+    )
+    assert f'id="agent-{agent_a.pk}"' in await other_tab.receive_from(timeout=5), "another session goes on"
+    await other_tab.disconnect()
+
+
+async def test_disabling_a_user_closes_their_console_at_once(agent_a, manager_a):
+    from accounts.services_users import user_set_active
+
+    socket, _, _ = await open_console(agent_a, "/ws/console/?page=agent")
+    await socket.receive_from()
+    await database_sync_to_async(user_set_active)(user=agent_a, active=False, by=manager_a)
+    assert await closed_with(socket) == 4401
+
+
+async def test_a_password_reset_closes_the_sockets_of_the_users_sessions(agent_a):
+    from accounts.services import user_set_password
+
+    socket, _, _ = await open_console(agent_a, "/ws/console/?page=agent")
+    await socket.receive_from()
+    await database_sync_to_async(user_set_password)(user=agent_a, password="A-new-Passw0rd-2026")
+    assert await closed_with(socket) == 4401
+
+
+async def test_a_manager_moved_to_another_company_loses_the_old_wallboard(manager_a, company_b):
+    """Closed with 4403: the page reloads into the wallboard the manager may see now."""
+    from accounts.services_users import user_update
+
+    socket, _, _ = await open_console(manager_a, "/ws/console/?page=wallboard")
+    await socket.receive_from()
+    await database_sync_to_async(user_update)(user=manager_a, company=company_b)
+    assert await closed_with(socket) == 4403
+
+
+async def test_renaming_a_user_keeps_their_console_open(agent_a, manager_a):
+    from accounts.services_users import user_update
+
+    socket, _, _ = await open_console(agent_a, "/ws/console/?page=agent")
+    await socket.receive_from()
+    await database_sync_to_async(user_update)(user=agent_a, first_name="Renamed")
+    await database_sync_to_async(activity_change)(
+        agent_id=agent_a.pk, to_state=ActivityState.TRAINING, actor=Actor.person(user=agent_a, agent=agent_a)
+    )
+    seen = ""
+    while 'data-state="TRAINING"' not in seen:
+        seen = await socket.receive_from(timeout=5)
+    await socket.disconnect()
+
+
+async def test_an_expired_session_stops_the_pushes_at_the_next_check(agent_a, manager_a, monkeypatch):
+    """No message tells of a session that expired (or was changed through the admin): the socket checks its
+    session before a push, at most every ACCESS_RECHECK_SECONDS (here: always)."""
+    from django.contrib.sessions.models import Session
+
+    from console import consumers
+
+    wallboard, _, _ = await open_console(manager_a, "/ws/console/?page=wallboard")
+    await wallboard.receive_from()
+    monkeypatch.setattr(consumers, "ACCESS_RECHECK_SECONDS", 0.0)
+    await database_sync_to_async(Session.objects.all().delete)()
+    await database_sync_to_async(activity_change)(
+        agent_id=agent_a.pk, to_state=ActivityState.TRAINING, actor=Actor.person(user=agent_a, agent=agent_a)
+    )
+    output = await wallboard.receive_output(timeout=5)
+    assert output == {"type": "websocket.close", "code": 4401}, "closed before anything more was pushed"

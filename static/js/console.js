@@ -49,7 +49,13 @@
   }
 
   document.addEventListener("htmx:wsOpen", function () { setLive(true); });
-  document.addEventListener("htmx:wsClose", function () { setLive(false); });
+  document.addEventListener("htmx:wsClose", function (e) {
+    setLive(false);
+    // 4401 signed out, 4403 no longer allowed this page: the server closed the socket on purpose, and a reload
+    // shows what the user may see now (the sign-in page, or their new company's page).
+    var code = e.detail && e.detail.event && e.detail.event.code;
+    if (code === 4401 || code === 4403) { window.location.reload(); }
+  });
   document.addEventListener("htmx:wsAfterMessage", function () {
     document.body.dataset.pushes = String(Number(document.body.dataset.pushes || 0) + 1);
     tick();
