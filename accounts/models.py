@@ -72,6 +72,7 @@ class User(AbstractUser):
         null=True,
         blank=True,
         related_name="users",
+        db_index=False,  # the index of Meta leads with it; a user's row is written at each state change
     )
     extension = models.CharField(
         _("SIP extension"),
@@ -82,7 +83,7 @@ class User(AbstractUser):
         validators=[extension_validator],
     )
     phone = EncryptedTextField(_("phone"), blank=True, default="")
-    phone_index = BlindIndexField(source="phone")
+    phone_index = BlindIndexField(source="phone", db_index=False)  # Meta: user_phone_index, no LIKE index
     # The SIP secret the agent's phone registers with; rendered into pjsip.conf, never shown after creation.
     sip_secret = EncryptedTextField(_("SIP secret"), blank=True, default="", editable=False)
 
@@ -120,7 +121,10 @@ class User(AbstractUser):
                 name="manager_and_agent_need_company",
             ),
         ]
-        indexes = [models.Index(fields=["company", "activity_state", "activity_changed_at"])]
+        indexes = [
+            models.Index(fields=["company", "activity_state", "activity_changed_at"]),
+            models.Index(fields=["phone_index"], name="user_phone_index"),
+        ]
 
     def __str__(self):
         return self.get_full_name() or self.username
@@ -204,9 +208,17 @@ class ActivityChangeQuerySet(models.QuerySet):
 class ActivityChange(models.Model):
     """One row per activity change: the audit log (who or what, from, to, when, why)."""
 
-    agent = models.ForeignKey(User, verbose_name=_("agent"), on_delete=models.CASCADE, related_name="activity_changes")
+    # The keys lead the indexes of Meta, and get none of their own: one row is written per state change.
+    agent = models.ForeignKey(
+        User, verbose_name=_("agent"), on_delete=models.CASCADE, related_name="activity_changes", db_index=False
+    )
     company = models.ForeignKey(
-        "companies.Company", verbose_name=_("company"), on_delete=models.CASCADE, null=True, related_name="+"
+        "companies.Company",
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     from_state = models.CharField(_("from"), max_length=20, choices=ActivityState.choices)
     to_state = models.CharField(_("to"), max_length=20, choices=ActivityState.choices)

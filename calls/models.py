@@ -116,18 +116,25 @@ class CallQuerySet(models.QuerySet):
 
 
 class Call(models.Model):
+    # A call's row is written four or five times (started, rung, answered, ended, wrapped up), and every write of an
+    # indexed column adds an entry to every index: the foreign keys that lead an index of Meta.indexes get no index
+    # of their own, and unique or searched strings no pattern (LIKE) index.
     company = models.ForeignKey(
-        "companies.Company", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+        "companies.Company", on_delete=models.PROTECT, null=True, blank=True, related_name="calls", db_index=False
     )
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND)
     caller_number = EncryptedTextField(_("caller number"), blank=True, default="")
-    caller_number_index = BlindIndexField(source="caller_number")
+    caller_number_index = BlindIndexField(source="caller_number", db_index=False)  # Meta: call_caller_number
     caller_name = EncryptedTextField(_("caller name"), blank=True, default="")
     dialed_number = models.CharField(_("dialed number"), max_length=40, blank=True, default="")
-    queue = models.ForeignKey(Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
-    agent = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
-    # The caller's Asterisk channel: the key that makes every write for this call idempotent.
-    caller_channel_id = models.CharField(max_length=150, unique=True)
+    queue = models.ForeignKey(
+        Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls", db_index=False
+    )
+    agent = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls", db_index=False
+    )
+    # The caller's Asterisk channel: the key that makes every write for this call idempotent (Meta: call_channel_once).
+    caller_channel_id = models.CharField(max_length=150)
     linkedid = models.CharField(max_length=150, blank=True, default="")
     bridge_id = models.CharField(max_length=150, blank=True, default="")
 
@@ -153,7 +160,9 @@ class Call(models.Model):
         ordering = ["-enqueued_at", "-id"]
         verbose_name = _("call")
         verbose_name_plural = _("calls")
+        constraints = [models.UniqueConstraint(fields=["caller_channel_id"], name="call_channel_once")]
         indexes = [
+            models.Index(fields=["caller_number_index"], name="call_caller_number"),
             models.Index(fields=["company", "-enqueued_at", "-id"], name="call_company_time"),
             models.Index(fields=["agent", "-enqueued_at", "-id"], name="call_agent_time"),
             models.Index(fields=["queue", "-enqueued_at", "-id"], name="call_queue_time"),
@@ -197,9 +206,15 @@ class Offer(models.Model):
     """One attempt to ring one agent for a call: the leg we originate, under an id chosen before the request."""
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="offers")
-    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, null=True, related_name="+")
-    agent = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="offers")
-    channel_id = models.CharField(max_length=150, unique=True)
+    # As for Call, the keys that lead an index get none of their own: fewer indexes to write per offer, and the
+    # planner no longer picks the company's narrower index for the wallboard's query of the day.
+    company = models.ForeignKey(
+        "companies.Company", on_delete=models.CASCADE, null=True, related_name="+", db_index=False
+    )
+    agent = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="offers", db_index=False
+    )
+    channel_id = models.CharField(max_length=150)  # Meta: offer_channel_once
     offered_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -210,6 +225,7 @@ class Offer(models.Model):
 
     class Meta:
         ordering = ["offered_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["channel_id"], name="offer_channel_once")]
         indexes = [
             models.Index(fields=["agent", "offered_at"]),
             # The wallboard's missed offers of the day, per company: without it, a scan of every offer the company
@@ -224,7 +240,7 @@ class Offer(models.Model):
 class CallEvent(models.Model):
     """The call's timeline: ARI events and our own decisions, in order; `key` makes a repeated event a no-op."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events", db_index=False)  # call_event_once
     at = models.DateTimeField()
     kind = models.CharField(max_length=40)
     channel_id = models.CharField(max_length=150, blank=True, default="")

@@ -156,6 +156,8 @@ class BlindIndexField(models.CharField):
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
         kwargs["normalize"] = self.normalize
+        if not self.db_index:  # False is Field's default, so Django leaves it out; here the default is True
+            kwargs["db_index"] = False
         return name, path, args, kwargs
 
     def pre_save(self, model_instance, add):
