@@ -4,11 +4,13 @@ A call is found by its caller channel id (`Call.caller_channel_id`, unique); an 
 the agent's leg before ringing it (`Offer.channel_id`, unique).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from calls.live import publish_call_changed
@@ -58,8 +60,9 @@ def calls_start(starts: list[dict]) -> None:
     run_writes(transaction.get_connection(), [calls_start_writes(starts)])
 
 
-def calls_start_writes(starts: list[dict]) -> Writes:
-    """calls_start's writes, to run with others (pbx.row_source.run_writes)."""
+def calls_start_writes(starts: list[dict], *, facts: dict | None = None) -> Writes:
+    """calls_start's writes, to run with others (pbx.row_source.run_writes); the started calls' facts go into
+    `facts`, if given."""
     rows = [
         {
             "caller_channel_id": start["caller_channel_id"],
@@ -77,16 +80,21 @@ def calls_start_writes(starts: list[dict]) -> Writes:
         }
         for start in starts
     ]
-    # A start seen again returns its call as well (DO UPDATE, where DO NOTHING would return nothing for it).
+    # A start seen again returns its call as well (DO UPDATE, where DO NOTHING would return nothing for it), as it
+    # is: its facts are the row's, not this start's.
     insert = insert_rows_statement(
         Call,
         rows,
         conflict="(caller_channel_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
-        returning=("caller_channel_id", "id"),
+        returning=("caller_channel_id", *_CALL_FACTS_COLUMNS),
     )
 
     def finish(results):
-        ids = dict(results[0])
+        ids = {}
+        for key, *row in results[0]:
+            ids[key] = row[0]
+            if facts is not None:
+                facts[key] = _Facts(_facts_row(row))
         for start in starts:
             transaction.on_commit(partial(publish_call_changed, call_id=ids[start["caller_channel_id"]],
                                           company_id=start["company_id"], agent_id=start["agent_id"]))  # fmt: skip
@@ -95,13 +103,39 @@ def calls_start_writes(starts: list[dict]) -> Writes:
 
 
 _CALL_FACTS = ("pk", "company_id", "agent_id", "queue_id", "state", "enqueued_at", "answered_at")
+_CALL_FACTS_COLUMNS = ("id", *_CALL_FACTS[1:])
+
+
+def _facts_row(row) -> tuple:
+    """A facts row as RETURNING gives it: SQLite gives times naive (in UTC), or as text, where the ORM converts."""
+    return tuple(
+        _as_time(value) if name.endswith("_at") else value for name, value in zip(_CALL_FACTS, row, strict=True)
+    )
+
+
+def _as_time(value):
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 class _Facts:
-    """The few columns the writes below need, read without locking or loading the whole row."""
+    """The few columns the writes below need, read without locking or loading the whole row.
+
+    The writes keep a facts dict they were given current (a call started, rung, answered or ended), so a caller that
+    keeps it between transactions (the telephony writer) reads a call's facts once, not once per record. The columns
+    that decide a write (answered, ended) are checked again by the write's own WHERE, so facts a little behind the
+    row never write twice."""
+
+    __slots__ = ("pk", "company_id", "agent_id", "queue_id", "state", "enqueued_at", "answered_at")
 
     def __init__(self, row):
         self.pk, self.company_id, self.agent_id, self.queue_id, self.state, self.enqueued_at, self.answered_at = row
+
+    def but(self, **changes) -> "_Facts":
+        return _Facts(tuple(changes.get(name, getattr(self, name)) for name in self.__slots__))
 
 
 def calls_facts(caller_channel_ids) -> dict[str, _Facts]:
@@ -164,6 +198,7 @@ def offers_start_writes(offers: list[dict], *, facts: dict) -> Writes:
         for offer in offers:
             call = facts[offer["caller_channel_id"]]
             if call.pk in rung:
+                facts[offer["caller_channel_id"]] = call.but(agent_id=offer["agent_id"], state=CallState.RINGING)
                 _publish(call, agent_id=offer["agent_id"])
 
     return Writes([offered, *update_each_statements(unanswered, ringing)], finish)
@@ -234,12 +269,17 @@ def calls_answer_writes(answers: list[dict], *, facts: dict) -> Writes:
         connected = set().union(*written)
         answered = [answer for answer in answers if facts[answer["caller_channel_id"]].pk in connected]
         for answer in answered:
-            _publish(facts[answer["caller_channel_id"]], agent_id=answer["agent_id"])
+            key = answer["caller_channel_id"]
+            facts[key] = facts[key].but(
+                answered_at=answer["at"], agent_id=answer["agent_id"], state=CallState.CONNECTED
+            )
+            _publish(facts[key], agent_id=answer["agent_id"])
         offers = {answer["channel_id"]: {"answered_at": answer["at"], "result": OfferResult.ANSWERED}
                   for answer in answered}  # fmt: skip
         return Writes(update_each_statements(Offer.objects.filter(answered_at__isnull=True), offers, key="channel_id"))
 
-    return Writes(update_each_statements(Call.objects.filter(answered_at__isnull=True), connected), finish)
+    unanswered = Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED)
+    return Writes(update_each_statements(unanswered, connected), finish)
 
 
 @atomic
@@ -290,8 +330,9 @@ def calls_end_writes(ends: list[dict], *, facts: dict) -> Writes:
 
     def finish(written):
         ended = set().union(*written)
-        for call in facts.values():
+        for key, call in list(facts.items()):
             if call.pk in ended:
+                facts[key] = call.but(state=CallState.ENDED)
                 _publish(call)
 
     return Writes(update_each_statements(Call.objects.exclude(state=CallState.ENDED), endings), finish)

@@ -28,6 +28,7 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from accounts.services import TelephonyChange, agents_lock
 from calls import services as call_records
+from calls.models import CallState
 from pbx.row_source import run_writes
 from telephony import core, directory
 from telephony.database import Database, DatabaseUnavailable
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 1000
 # How soon records held back by another transaction's lock on their agent are tried again.
 HELD_RETRY_SECONDS = 0.1
+# Calls whose facts the writer keeps between batches: every call in progress at hundreds of calls a second (an ended
+# call's are dropped at once), with room to spare.
+MAX_KNOWN_CALLS = 50_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ class RecordWriter:
         self.engine, self.database = engine, database
         self.items: list[_Item] = []
         self.unwritten: dict[str, int] = {}  # call key -> its records not yet written (or given up on)
+        # call key -> the facts of a call in progress as of the last commit (calls.services keeps them current), so
+        # a batch reads only the facts of calls it has not seen: after a restart, or started by another process
+        self.known: dict = {}
         self._flushes: list[tuple[str | None, asyncio.Future]] = []
         self._wakeup = asyncio.Event()
         self.task = asyncio.create_task(self._run(), name="telephony records writer")
@@ -102,9 +109,14 @@ class RecordWriter:
             while self.items:
                 batch = self.items[:MAX_BATCH]
                 held: list[_Item] = []
+                learned: dict = {}
                 try:
-                    follow_ups = await self.database.run(apply_batch, items=batch, held=held)
+                    follow_ups = await self.database.run(
+                        apply_batch, items=batch, held=held, known=self.known, learned=learned
+                    )
                 except DatabaseUnavailable as error:
+                    # A commit lost with the connection may have been made: what the batch wrote is read again.
+                    self.known.clear()
                     self.engine.database_lost(str(error))
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
@@ -112,7 +124,8 @@ class RecordWriter:
                 except Exception:
                     # A bug in one call's records must not cost the other calls theirs.
                     logger.exception("telephony records batch failed; writing it call by call")
-                    held = []
+                    self.known.clear()  # the calls' facts are read again, as they are after the fallback
+                    held, learned = [], {}
                     try:
                         follow_ups = await self.database.run(
                             apply_call_by_call, items=batch, engine=self.engine, held=held
@@ -122,6 +135,7 @@ class RecordWriter:
                         continue
                 delay = 0.1
                 self.engine.database_back()
+                self._remember(learned)
                 self._written(batch, held)
                 self.engine.after_commit(follow_ups)
                 if held:
@@ -132,6 +146,16 @@ class RecordWriter:
                         with contextlib.suppress(TimeoutError):
                             async with asyncio.timeout(HELD_RETRY_SECONDS):
                                 await self._wakeup.wait()
+
+    def _remember(self, learned: dict) -> None:
+        """The facts of the calls a committed batch wrote, as they are now; an ended call needs none any more."""
+        known = self.known
+        for key, facts in learned.items():
+            known.pop(key, None)  # re-inserted at the end: the oldest entries are the first dropped
+            if facts.state != CallState.ENDED:
+                known[key] = facts
+        while len(known) > MAX_KNOWN_CALLS:
+            del known[next(iter(known))]
 
     def _written(self, batch: list[_Item], held: list[_Item]) -> None:
         # The held records go back to the front of the queue, in their order, ahead of anything of theirs queued since.
@@ -159,8 +183,13 @@ class RecordWriter:
         self._flushes = waiting
 
 
-def apply_batch(*, items: list[_Item], held: list[_Item] | None = None) -> list:
+def apply_batch(
+    *, items: list[_Item], held: list[_Item] | None = None, known: dict | None = None, learned: dict | None = None
+) -> list:
     """One transaction for the batch; returns what to do after the commit (wrap-up timers, freed agents).
+
+    The calls' facts that the writes need come from `known` (calls seen by earlier batches) or are read once; those
+    of every call the batch touched, as the batch leaves them, go into `learned`.
 
     With `held`, the agents the batch changes are locked first, skipping rows another transaction holds: the
     records that must wait for such a row (and every later record of their call or agent) go to `held`, unwritten.
@@ -169,6 +198,7 @@ def apply_batch(*, items: list[_Item], held: list[_Item] | None = None) -> list:
     """
     follow_ups: list = []
     timeline: list[tuple[str, dict]] = []
+    facts = learned if learned is not None else {}
     with transaction.atomic():
         agents = None  # the batch's agents, locked once for all its waves (read per wave without `held`)
         if held is not None:
@@ -177,7 +207,7 @@ def apply_batch(*, items: list[_Item], held: list[_Item] | None = None) -> list:
         # The timeline rows go with the last wave's writes, after every call they belong to is started.
         last = [call_records.calls_events_writes(timeline)] if timeline else []
         for n, wave in enumerate(waves):
-            _apply_wave(wave, follow_ups, agents, also=last if n == len(waves) - 1 else [])
+            _apply_wave(wave, follow_ups, agents, facts, known or {}, also=last if n == len(waves) - 1 else [])
         if not waves:
             run_writes(transaction.get_connection(), last)
     return follow_ups
@@ -270,18 +300,29 @@ _CALL_RECORD_WRITES = (
 _READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd)
 
 
-def _apply_wave(wave: list[_Item], follow_ups: list, agents: dict | None, *, also: list) -> None:
-    """The wave's records: one read of the calls' facts, then every kind's writes in one round trip (the records of
-    a wave touch different calls and agents, so no write needs another's result), and those that had to wait for
-    a result (a queue call back to waiting, an answered offer) in one more."""
+def _apply_wave(
+    wave: list[_Item], follow_ups: list, agents: dict | None, facts: dict, known: dict, *, also: list
+) -> None:
+    """The wave's records: a read of the facts of calls neither the batch nor `known` holds (usually none), then
+    every kind's writes in one round trip (the records of a wave touch different calls and agents, so no write
+    needs another's result), and those that had to wait for a result (a queue call back to waiting, an answered
+    offer) in one more. The writes keep `facts` current."""
     kinds: dict[type, list[_Item]] = {}
     for item in wave:
         kinds.setdefault(type(item.action), []).append(item)
-    keys = [item.key for kind in _READ_FACTS for item in kinds.get(kind, ())]
-    facts = call_records.calls_facts(keys) if keys else {}
+    unread = []
+    for key in {item.key for kind in _READ_FACTS for item in kinds.get(kind, ())}:
+        if key not in facts:
+            if key in known:
+                facts[key] = known[key]
+            else:
+                unread.append(key)
+    if unread:
+        facts.update(call_records.calls_facts(unread))
     writes = []  # `also`, other writes of the batch, go after the wave's own
     if starts := kinds.pop(core.RecordStart, None):
-        writes.append(call_records.calls_start_writes([_start(item.key, item.action) for item in starts]))
+        starts = [_start(item.key, item.action) for item in starts]
+        writes.append(call_records.calls_start_writes(starts, facts=facts))
     for kind, write in _CALL_RECORD_WRITES:
         if records := kinds.pop(kind, None):
             records = [{"caller_channel_id": item.key, **vars(item.action)} for item in records]
