@@ -421,6 +421,9 @@ class CallPageOut(Schema):
 class CallQuery(Schema):
     date_from: QueryDate | None = Field(default=None, description="First day (inclusive), in the company's time zone.")
     date_to: QueryDate | None = Field(default=None, description="Last day (inclusive), in the company's time zone.")
+    company_id: Id | None = Field(
+        default=None, description="One company's calls (for system admins; others see their own company's only)."
+    )
     agent_id: Id | None = None
     queue_id: Id | None = None
     disposition: Disposition | None = None

@@ -16,6 +16,7 @@ from calls.models import Call, Offer
 class CallFilters:
     date_from: date | None = None
     date_to: date | None = None
+    company_id: int | None = None
     agent_id: int | None = None
     queue_id: int | None = None
     disposition: str | None = None
@@ -36,6 +37,7 @@ def calls_page(*, user: User, filters: CallFilters, cursor: str | None, limit: i
     log_filters = call_log.CallFilters(
         date_from=filters.date_from,
         date_to=filters.date_to,
+        company_id=filters.company_id,
         agent_id=filters.agent_id,
         queue_id=filters.queue_id,
         disposition=filters.disposition or "",

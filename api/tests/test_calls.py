@@ -151,3 +151,14 @@ def test_dates_at_the_ends_of_the_calendar_are_answered(everyone, api_as, seeded
     response = api_as(everyone["admin"]).get("calls", **query)
 
     assert response.status_code == 200
+
+
+def test_company_filter_narrows_an_admins_log_and_opens_no_other_company(everyone, api_as, seeded_calls):
+    """QA: `?company_id=` was ignored, so an admin asking for one company got every company's calls."""
+    company_a, company_b = everyone["agent_a"].company_id, everyone["agent_b"].company_id
+    company_b_calls = {c.pk for c in seeded_calls if c.company_id == company_b}
+    assert set(ids(api_as(everyone["admin"]).get("calls", company_id=company_b))) == company_b_calls
+    assert ids(api_as(everyone["manager_a"]).get("calls", company_id=company_b)) == []
+    assert set(ids(api_as(everyone["manager_a"]).get("calls", company_id=company_a))) == {
+        c.pk for c in seeded_calls if c.company_id == company_a
+    }
