@@ -508,8 +508,13 @@ def roster_changed(user: User, *, previous_company_id: int | None) -> None:
 
 @transaction.atomic
 def user_set_password(*, user: User, password: str) -> User:
+    """A new password signs the user out everywhere else: their API tokens stop working and their open console
+    sockets close (their sessions no longer match)."""
+    from api.services import tokens_revoke_all  # here, not at the top: the api app builds on this one
+
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    transaction.on_commit(partial(publish_access_changed, user_id=user.pk))  # its other sessions are signed out
+    tokens_revoke_all(user_id=user.pk)
+    transaction.on_commit(partial(publish_access_changed, user_id=user.pk))
     return user

@@ -11,7 +11,6 @@ from accounts.forms import PasswordResetForm, UserCreateForm, UserEditForm
 from accounts.models import Role, User
 from accounts.services import ActivityChangeRefused, user_create, user_set_password
 from accounts.services_users import user_set_active, user_update
-from api.services import tokens_revoke_all
 
 
 def _manageable(request):
@@ -110,7 +109,6 @@ def user_reset_password(request, user_id: int):
     form = PasswordResetForm(request.POST, user=target)
     if form.is_valid():
         user_set_password(user=target, password=form.cleaned_data["password1"])
-        tokens_revoke_all(user_id=target.pk)  # as a new password through the API does: old API tokens stop working
         messages.success(request, _("The password of %(name)s is changed.") % {"name": target.username})
         return redirect("accounts:users")
     return render(

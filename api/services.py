@@ -374,7 +374,6 @@ def user_update(*, actor: User, user: User, changes: dict) -> User:
             user_set_password(user=user, password=changes["password"])
         except ValidationError as error:
             raise _passwords_error(error) from None
-        tokens_revoke_all(user_id=user.pk)
     if "is_active" in changes and changes["is_active"] != user.is_active:
         if changes["is_active"]:
             user = user_reactivate(actor=actor, user=user)

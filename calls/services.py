@@ -129,7 +129,7 @@ class _Facts:
     that decide a write (answered, ended) are checked again by the write's own WHERE, so facts a little behind the
     row never write twice."""
 
-    __slots__ = ("pk", "company_id", "agent_id", "queue_id", "state", "enqueued_at", "answered_at")
+    __slots__ = _CALL_FACTS
 
     def __init__(self, row):
         self.pk, self.company_id, self.agent_id, self.queue_id, self.state, self.enqueued_at, self.answered_at = row
@@ -330,8 +330,9 @@ def calls_end_writes(ends: list[dict], *, facts: dict) -> Writes:
 
     def finish(written):
         ended = set().union(*written)
-        for key, call in list(facts.items()):
-            if call.pk in ended:
+        for key in {end["caller_channel_id"] for end in ends}:
+            call = facts.get(key)
+            if call is not None and call.pk in ended:
                 facts[key] = call.but(state=CallState.ENDED)
                 _publish(call)
 

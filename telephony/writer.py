@@ -290,7 +290,7 @@ def _waves(items: list[_Item], follow_ups: list, timeline: list) -> list[list[_I
 
 
 # Each kind of call record and the calls service's writes for a wave's worth of them; the record's fields are the
-# service's keys, plus the call's caller channel id. Those that need the calls' facts share one read per wave.
+# service's keys, plus the call's caller channel id. Those that need the calls' facts share them (_apply_wave).
 _CALL_RECORD_WRITES = (
     (core.RecordOffer, call_records.offers_start_writes),
     (core.RecordOfferEnd, call_records.offers_end_writes),
