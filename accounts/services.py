@@ -103,16 +103,17 @@ class LockedAgents:
     held: set[int]  # another transaction holds these: not locked, not waited for
 
 
-def agents_lock(agent_ids) -> LockedAgents:
+def agents_lock(agent_ids, *, wait: bool = False) -> LockedAgents:
     """Lock these agents' rows for the transaction without waiting for rows another transaction holds (ask for those
-    again later). Ids of no user are in neither part.
+    again later), or, with `wait`, waiting for them. Ids of no user are in neither part.
 
     The telephony engine changes many agents per transaction: one agent held elsewhere (an import, a session left
     open) must hold up that agent's calls only, not every call of the batch.
     """
     wanted = set(agent_ids)
     rows = User.objects.filter(pk__in=wanted).order_by("pk")
-    locked = {agent.pk: agent for agent in rows.select_for_update(no_key=True, skip_locked=True).only(*_STATE_FIELDS)}
+    locking = rows.select_for_update(no_key=True, skip_locked=not wait)
+    locked = {agent.pk: agent for agent in locking.only(*_STATE_FIELDS)}
     missing = wanted - set(locked)
     # A plain read does not wait for row locks: what it finds of the rest, another transaction holds.
     held = set(User.objects.filter(pk__in=missing).values_list("pk", flat=True)) if missing else set()

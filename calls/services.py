@@ -88,13 +88,27 @@ def calls_start_writes(starts: list[dict], *, facts: dict | None = None) -> Writ
         conflict="(caller_channel_id) DO UPDATE SET updated_at = EXCLUDED.updated_at",
         returning=("caller_channel_id", *_CALL_FACTS_COLUMNS),
     )
+    # A call `facts` does not know is taken to be new: its facts are the row inserted, id aside, so writes built
+    # after this one in the same round trip can use them. The row returned says whether it was.
+    assumed = {}
+    if facts is not None:
+        for row in rows:
+            if (key := row["caller_channel_id"]) not in facts:
+                facts[key] = assumed[key] = _Facts((None, *(row[name] for name in _NEW_CALL_FACTS), None))
 
     def finish(results):
         ids = {}
         for key, *row in results[0]:
             ids[key] = row[0]
-            if facts is not None:
-                facts[key] = _Facts(_facts_row(row))
+            if facts is None:
+                continue
+            found = _Facts(_facts_row(row))
+            if key in assumed:
+                if assumed[key].but(pk=found.pk) != found:
+                    raise FactsOutdated(f"call {key} was started before")
+                facts[key] = facts[key].but(pk=found.pk)  # as later writes of the batch left it
+            elif facts.get(key, found).pk != found.pk:
+                raise FactsOutdated(f"call {key} is another row")
         for start in starts:
             transaction.on_commit(partial(publish_call_changed, call_id=ids[start["caller_channel_id"]],
                                           company_id=start["company_id"], agent_id=start["agent_id"]))  # fmt: skip
@@ -104,6 +118,15 @@ def calls_start_writes(starts: list[dict], *, facts: dict | None = None) -> Writ
 
 _CALL_FACTS = ("pk", "company_id", "agent_id", "queue_id", "state", "enqueued_at", "answered_at")
 _CALL_FACTS_COLUMNS = ("id", *_CALL_FACTS[1:])
+# A new call's facts from the row calls_start_writes inserts, between its id and its answer time (none yet).
+_NEW_CALL_FACTS = ("company_id", "agent_id", "queue_id", "state", "enqueued_at")
+
+
+class FactsOutdated(Exception):
+    """A write found its call's row other than the facts it was built on said (facts kept from an earlier
+    transaction, while another process wrote the call; or a call taken to be new that was started before). Writes
+    built on those facts after it may be wrong too: the transaction must be rolled back and done again with the
+    facts read."""
 
 
 def _facts_row(row) -> tuple:
@@ -126,8 +149,9 @@ class _Facts:
 
     The writes keep a facts dict they were given current (a call started, rung, answered or ended), so a caller that
     keeps it between transactions (the telephony writer) reads a call's facts once, not once per record. The columns
-    that decide a write (answered, ended) are checked again by the write's own WHERE, so facts a little behind the
-    row never write twice."""
+    that decide a write (answered, ended) are checked again by the write's own WHERE, so facts behind the row never
+    write twice: the write then changes a call its facts did not expect to, or none it did, and says so
+    (FactsOutdated)."""
 
     __slots__ = _CALL_FACTS
 
@@ -136,6 +160,11 @@ class _Facts:
 
     def but(self, **changes) -> "_Facts":
         return _Facts(tuple(changes.get(name, getattr(self, name)) for name in self.__slots__))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Facts) and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None
 
 
 def calls_facts(caller_channel_ids) -> dict[str, _Facts]:
@@ -166,42 +195,62 @@ def offers_start(offers: list[dict], *, facts: dict | None = None) -> None:
 
 
 def offers_start_writes(offers: list[dict], *, facts: dict) -> Writes:
-    """offers_start's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes)."""
+    """offers_start's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes). They
+    name each call by its caller channel id, so a call started earlier in the same round trip needs no id yet;
+    `facts` is brought up to date now, as the writes will leave the calls (checked when they have run)."""
     offers = [offer for offer in offers if offer["caller_channel_id"] in facts]
     if not offers:
         return Writes([])
-    offered = insert_rows_statement(
+    offered = insert_under_parents_statements(
         Offer,
+        "call",
+        "caller_channel_id",
         [
-            {
-                "call_id": facts[offer["caller_channel_id"]].pk,
-                "company_id": facts[offer["caller_channel_id"]].company_id,
-                "agent_id": offer["agent_id"],
-                "channel_id": offer["channel_id"],
-                "offered_at": offer["at"],
-            }
+            (
+                offer["caller_channel_id"],
+                {"company_id": facts[offer["caller_channel_id"]].company_id, "agent_id": offer["agent_id"],
+                 "channel_id": offer["channel_id"], "offered_at": offer["at"], "answered_at": None,
+                 "ended_at": None, "result": "", "hangup_cause": None},
+            )
             for offer in offers
         ],
-        conflict="DO NOTHING",
-    )
+    )  # fmt: skip
     # The call rings this agent now, unless it was answered or ended meanwhile.
+    rung = set()
+    for offer in offers:
+        key = offer["caller_channel_id"]
+        if _unanswered(facts[key]):
+            rung.add(key)
+            facts[key] = facts[key].but(agent_id=offer["agent_id"], state=CallState.RINGING)
     ringing = {
-        facts[offer["caller_channel_id"]].pk: {
+        offer["caller_channel_id"]: {
             "agent_id": offer["agent_id"], "state": CallState.RINGING, "updated_at": offer["at"]
         }
         for offer in offers
     }  # fmt: skip
-    unanswered = Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED)
+    ringing_statements = update_each_statements(_UNANSWERED, ringing, key="caller_channel_id")
 
     def finish(results):
-        rung = set().union(*results[1:])
+        _check_written(set().union(*results[len(offered) :]), rung)
         for offer in offers:
-            call = facts[offer["caller_channel_id"]]
-            if call.pk in rung:
-                facts[offer["caller_channel_id"]] = call.but(agent_id=offer["agent_id"], state=CallState.RINGING)
-                _publish(call, agent_id=offer["agent_id"])
+            if (key := offer["caller_channel_id"]) in rung:
+                _publish(facts[key], agent_id=offer["agent_id"])
 
-    return Writes([offered, *update_each_statements(unanswered, ringing)], finish)
+    return Writes([*offered, *ringing_statements], finish)
+
+
+def _unanswered(call: _Facts) -> bool:
+    """_UNANSWERED's condition, on a call's facts."""
+    return call.answered_at is None and call.state != CallState.ENDED
+
+
+_UNANSWERED = Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED)
+
+
+def _check_written(written: set, expected: set) -> None:
+    """The calls a write changed are those its facts said it would (FactsOutdated if not)."""
+    if written != expected:
+        raise FactsOutdated(f"calls {sorted(written ^ expected)} were not as their facts said")
 
 
 @atomic
@@ -219,16 +268,20 @@ def offers_end_writes(ends: list[dict]) -> Writes:
     """offers_end's writes, to run with others (pbx.row_source.run_writes)."""
     results = {end["channel_id"]: {"result": end["result"], "hangup_cause": end["cause"], "ended_at": end["at"]}
                for end in ends}  # fmt: skip
-
-    def finish(written):
-        ended = set().union(*written)
-        if not ended:
-            return None
-        # A queue call goes back to waiting; the agent it rang is no longer "its" agent.
-        back = Call.objects.filter(offers__channel_id__in=ended, state=CallState.RINGING, queue__isnull=False)
-        return Writes([update_statement(back, state=CallState.WAITING, updated_at=max(end["at"] for end in ends))])
-
-    return Writes(update_each_statements(Offer.objects.filter(result=""), results, key="channel_id"), finish)
+    # A queue call that now rings nobody goes back to waiting; the agent it rang is no longer "its" agent. Asked of
+    # the offers themselves rather than of which ones this write ended, so it runs with it, not after: an end seen
+    # twice finds the call ringing its next offer, which is still unended, and leaves it so.
+    back = (
+        Call.objects.filter(offers__channel_id__in=list(results), state=CallState.RINGING, queue__isnull=False)
+        .exclude(offers__result="")
+    )  # fmt: skip
+    at = max(end["at"] for end in ends)
+    return Writes(
+        [
+            *update_each_statements(Offer.objects.filter(result=""), results, key="channel_id"),
+            update_statement(back, state=CallState.WAITING, updated_at=at),
+        ]
+    )
 
 
 @atomic
@@ -245,16 +298,11 @@ def calls_answer(answers: list[dict], *, facts: dict | None = None) -> None:
 
 
 def calls_answer_writes(answers: list[dict], *, facts: dict) -> Writes:
-    """calls_answer's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes)."""
-    answers = [
-        answer
-        for answer in answers
-        if (call := facts.get(answer["caller_channel_id"])) is not None
-        and call.answered_at is None
-        and call.state != CallState.ENDED
-    ]
+    """calls_answer's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes), the
+    answered offers' with them; `facts` is brought up to date now (see offers_start_writes)."""
+    answers = [answer for answer in answers if (call := facts.get(answer["caller_channel_id"])) and _unanswered(call)]
     connected = {
-        facts[answer["caller_channel_id"]].pk: {
+        answer["caller_channel_id"]: {
             "answered_at": answer["at"],
             "agent_id": answer["agent_id"],
             "bridge_id": answer["bridge_id"],
@@ -264,22 +312,22 @@ def calls_answer_writes(answers: list[dict], *, facts: dict) -> Writes:
         }
         for answer in answers
     }
+    for answer in answers:
+        key = answer["caller_channel_id"]
+        facts[key] = facts[key].but(answered_at=answer["at"], agent_id=answer["agent_id"], state=CallState.CONNECTED)
+    calls = update_each_statements(_UNANSWERED, connected, key="caller_channel_id")
+    offers = update_each_statements(
+        Offer.objects.filter(answered_at__isnull=True),
+        {answer["channel_id"]: {"answered_at": answer["at"], "result": OfferResult.ANSWERED} for answer in answers},
+        key="channel_id",
+    )
 
     def finish(written):
-        connected = set().union(*written)
-        answered = [answer for answer in answers if facts[answer["caller_channel_id"]].pk in connected]
-        for answer in answered:
-            key = answer["caller_channel_id"]
-            facts[key] = facts[key].but(
-                answered_at=answer["at"], agent_id=answer["agent_id"], state=CallState.CONNECTED
-            )
-            _publish(facts[key], agent_id=answer["agent_id"])
-        offers = {answer["channel_id"]: {"answered_at": answer["at"], "result": OfferResult.ANSWERED}
-                  for answer in answered}  # fmt: skip
-        return Writes(update_each_statements(Offer.objects.filter(answered_at__isnull=True), offers, key="channel_id"))
+        _check_written(set().union(*written[: len(calls)]), set(connected))
+        for answer in answers:
+            _publish(facts[answer["caller_channel_id"]], agent_id=answer["agent_id"])
 
-    unanswered = Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED)
-    return Writes(update_each_statements(unanswered, connected), finish)
+    return Writes(calls + offers, finish)
 
 
 @atomic
@@ -305,10 +353,12 @@ def calls_end(ends: list[dict], *, facts: dict | None = None) -> None:
 
 
 def calls_end_writes(ends: list[dict], *, facts: dict) -> Writes:
-    """calls_end's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes)."""
+    """calls_end's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes); `facts`
+    is brought up to date now (see offers_start_writes)."""
     endings = {}
     for end in ends:
-        call, at = facts.get(end["caller_channel_id"]), end["at"]
+        key, at = end["caller_channel_id"], end["at"]
+        call = facts.get(key)
         if call is None or call.state == CallState.ENDED:
             continue
         timing = (
@@ -316,7 +366,7 @@ def calls_end_writes(ends: list[dict], *, facts: dict) -> Writes:
             if call.answered_at is not None
             else {"wait_seconds": _seconds(call.enqueued_at, at)}
         )
-        endings[call.pk] = {
+        endings[key] = {
             "state": CallState.ENDED,
             "ended_at": at,
             "disposition": end["disposition"],
@@ -327,16 +377,15 @@ def calls_end_writes(ends: list[dict], *, facts: dict) -> Writes:
             "updated_at": at,
             **timing,
         }
+        facts[key] = call.but(state=CallState.ENDED)
 
     def finish(written):
-        ended = set().union(*written)
-        for key in {end["caller_channel_id"] for end in ends}:
-            call = facts.get(key)
-            if call is not None and call.pk in ended:
-                facts[key] = call.but(state=CallState.ENDED)
-                _publish(call)
+        _check_written(set().union(*written), set(endings))
+        for key in endings:
+            _publish(facts[key])
 
-    return Writes(update_each_statements(Call.objects.exclude(state=CallState.ENDED), endings), finish)
+    return Writes(update_each_statements(Call.objects.exclude(state=CallState.ENDED), endings, key="caller_channel_id"),
+                  finish)  # fmt: skip
 
 
 @atomic

@@ -189,36 +189,80 @@ def apply_batch(
     """One transaction for the batch; returns what to do after the commit (wrap-up timers, freed agents).
 
     The calls' facts that the writes need come from `known` (calls seen by earlier batches) or are read once; those
-    of every call the batch touched, as the batch leaves them, go into `learned`.
+    of every call the batch touched, as the batch leaves them, go into `learned`. Facts kept in `known` that turn out
+    to be behind the rows (another process wrote the call meanwhile) cost one more try, with every call's facts read.
 
     With `held`, the agents the batch changes are locked first, skipping rows another transaction holds: the
     records that must wait for such a row (and every later record of their call or agent) go to `held`, unwritten.
     The rest is cut into waves in which each call, and each agent, appears at most once: within a wave the records
     touch different rows, so each kind is written for all calls at once; the waves keep every call's own order.
     """
+    learned = learned if learned is not None else {}
+    try:
+        return _apply_batch(items, held, known, learned)
+    except call_records.FactsOutdated as outdated:
+        if known is None:
+            raise  # the facts were read in this very transaction: not a matter of kept facts
+        logger.info("telephony writer: %s; the batch is written again with its calls' facts read", outdated)
+        for kept in (held, learned):
+            if kept is not None:
+                kept.clear()
+        return _apply_batch(items, held, None, learned)
+
+
+def _apply_batch(items: list[_Item], held: list[_Item] | None, known: dict | None, facts: dict) -> list:
+    """apply_batch's one try; `known` None: every call's facts are read (those `facts` holds are kept)."""
     follow_ups: list = []
     timeline: list[tuple[str, dict]] = []
-    facts = learned if learned is not None else {}
     with transaction.atomic():
-        agents = None  # the batch's agents, locked once for all its waves (read per wave without `held`)
-        if held is not None:
-            items, agents = _without_locked_agents(items, held)
-        waves = _waves(items, follow_ups, timeline)
-        # The timeline rows go with the last wave's writes, after every call they belong to is started.
-        last = [call_records.calls_events_writes(timeline)] if timeline else []
-        for n, wave in enumerate(waves):
-            _apply_wave(wave, follow_ups, agents, facts, known or {}, also=last if n == len(waves) - 1 else [])
-        if not waves:
-            run_writes(transaction.get_connection(), last)
+        # The batch's agents, locked once for all its waves: each wave's changes are decided on the rows as the
+        # waves before it leave them (the decisions update them), before any of the writes has run.
+        items, agents = _without_locked_agents(items, held)
+        _facts_needed(items, facts, known)
+        # Every wave is built now, each on the facts the waves before it will leave (the writes bring `facts` up to
+        # date as they are built, and check it when they have run), and all go in one round trip: waves no longer
+        # wait for each other's results. The timeline rows go last, after every call they belong to is started.
+        writes: list = []
+        unreachable: list[int] = []
+        for wave in _waves(items, follow_ups, timeline):
+            writes += _wave_writes(wave, follow_ups, agents, facts, unreachable)
+        if timeline:
+            writes.append(call_records.calls_events_writes(timeline))
+        run_writes(transaction.get_connection(), writes)
+        for agent_id in unreachable:
+            directory.agent_endpoint_unreachable(agent_id=agent_id)
     return follow_ups
 
 
-def _without_locked_agents(items: list[_Item], held: list[_Item]) -> tuple[list[_Item], dict | None]:
-    """The items to write now, and the rows of their agents, locked."""
+def _facts_needed(items: list[_Item], facts: dict, known: dict | None) -> None:
+    """Put the facts of the batch's calls into `facts`: kept ones from `known`, the rest read in one query. A call
+    whose first record here is its start is taken to be new (calls_start_writes checks it) and read only when
+    `known` is None."""
+    wanted, new = set(), set()
+    for item in items:
+        if isinstance(item.action, _FACTS_KINDS) and item.key not in wanted:
+            wanted.add(item.key)
+            if isinstance(item.action, core.RecordStart):
+                new.add(item.key)
+    unread = []
+    for key in wanted:
+        if key in facts:
+            continue
+        if known is not None and key in known:
+            facts[key] = known[key]
+        elif known is None or key not in new:
+            unread.append(key)
+    if unread:
+        facts.update(call_records.calls_facts(unread))
+
+
+def _without_locked_agents(items: list[_Item], held: list[_Item] | None) -> tuple[list[_Item], dict]:
+    """The items to write now, and the rows of their agents, locked (without `held`: waiting for rows held
+    elsewhere)."""
     wanted = {agent_id for item in items if (agent_id := _changed_agent(item.action)) is not None}
     if not wanted:
-        return items, None
-    locked = agents_lock(wanted)
+        return items, {}
+    locked = agents_lock(wanted, wait=held is None)
     if not locked.held:
         return items, locked.rows
     waiting_calls: set[str] = set()
@@ -290,7 +334,7 @@ def _waves(items: list[_Item], follow_ups: list, timeline: list) -> list[list[_I
 
 
 # Each kind of call record and the calls service's writes for a wave's worth of them; the record's fields are the
-# service's keys, plus the call's caller channel id. Those that need the calls' facts share them (_apply_wave).
+# service's keys, plus the call's caller channel id. Those that need the calls' facts share them (_facts_needed).
 _CALL_RECORD_WRITES = (
     (core.RecordOffer, call_records.offers_start_writes),
     (core.RecordOfferEnd, call_records.offers_end_writes),
@@ -298,28 +342,17 @@ _CALL_RECORD_WRITES = (
     (core.RecordEnd, call_records.calls_end_writes),
 )
 _READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd)
+_FACTS_KINDS = (core.RecordStart, *_READ_FACTS)
 
 
-def _apply_wave(
-    wave: list[_Item], follow_ups: list, agents: dict | None, facts: dict, known: dict, *, also: list
-) -> None:
-    """The wave's records: a read of the facts of calls neither the batch nor `known` holds (usually none), then
-    every kind's writes in one round trip (the records of a wave touch different calls and agents, so no write
-    needs another's result), and those that had to wait for a result (a queue call back to waiting, an answered
-    offer) in one more. The writes keep `facts` current."""
+def _wave_writes(wave: list[_Item], follow_ups: list, agents: dict | None, facts: dict, unreachable: list) -> list:
+    """The wave's writes: every kind's, for all its calls and agents at once (the records of a wave touch different
+    calls and agents, so no write needs another's result). They bring `facts` up to date as they are built; phones
+    found unreachable go to `unreachable`, to be marked once the writes have run."""
     kinds: dict[type, list[_Item]] = {}
     for item in wave:
         kinds.setdefault(type(item.action), []).append(item)
-    unread = []
-    for key in {item.key for kind in _READ_FACTS for item in kinds.get(kind, ())}:
-        if key not in facts:
-            if key in known:
-                facts[key] = known[key]
-            else:
-                unread.append(key)
-    if unread:
-        facts.update(call_records.calls_facts(unread))
-    writes = []  # `also`, other writes of the batch, go after the wave's own
+    writes = []
     if starts := kinds.pop(core.RecordStart, None):
         starts = [_start(item.key, item.action) for item in starts]
         writes.append(call_records.calls_start_writes(starts, facts=facts))
@@ -330,11 +363,10 @@ def _apply_wave(
     changes = kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])
     if changes:
         writes += _agent_changes_writes([item.action for item in changes], follow_ups, agents)
-    run_writes(transaction.get_connection(), writes + also)
-    for item in kinds.pop(core.EndpointUnreachable, []):
-        directory.agent_endpoint_unreachable(agent_id=item.action.agent_id)
+    unreachable += [item.action.agent_id for item in kinds.pop(core.EndpointUnreachable, [])]
     if kinds:
         raise TypeError(f"not records: {list(kinds)}")
+    return writes
 
 
 def _agent_changes_writes(actions: list, follow_ups: list, agents: dict | None) -> list:

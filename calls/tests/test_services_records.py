@@ -111,3 +111,21 @@ def test_an_offer_end_after_the_answer_keeps_the_answer_and_a_missed_offer_puts_
     assert (missed.result, missed.hangup_cause) == (OfferResult.NO_ANSWER, 19)
     assert Call.objects.get(caller_channel_id="q-1").state == CallState.WAITING
     assert Call.objects.get(caller_channel_id="a-1").state == CallState.ENDED
+
+
+def test_a_missed_offer_seen_again_leaves_the_queue_call_ringing_its_next_agent(agent_a, queue_a):
+    """After a reconnect an offer's end may come twice; by then the call rings the next agent (the same one, when
+    they are the only one) and must stay ringing: a call goes back to waiting only when it rings nobody."""
+    start = timezone.now()
+    services.call_start(caller_channel_id="q-1", dialed_number="7000", caller_number="0212345678", caller_name="",
+                        company_id=agent_a.company_id, queue_id=queue_a.pk, agent_id=None, at=start)  # fmt: skip
+    services.call_offer_start(caller_channel_id="q-1", agent_id=agent_a.pk, channel_id="q-1-first", at=start)
+    missed = {"channel_id": "q-1-first", "result": OfferResult.NO_ANSWER, "cause": 19, "at": start}
+    services.offers_end([missed])
+    assert Call.objects.get(caller_channel_id="q-1").state == CallState.WAITING
+    services.call_offer_start(caller_channel_id="q-1", agent_id=agent_a.pk, channel_id="q-1-second", at=start)
+
+    services.offers_end([missed])
+
+    assert Call.objects.get(caller_channel_id="q-1").state == CallState.RINGING
+    assert Offer.objects.get(channel_id="q-1-second").result == ""

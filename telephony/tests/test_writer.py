@@ -302,3 +302,51 @@ def test_the_writer_locks_and_reads_a_batchs_agents_once_for_all_its_waves():
     agent_reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "accounts_user"."id"')]
     assert len(agent_reads) == 1 and "FOR NO KEY UPDATE SKIP LOCKED" in agent_reads[0]
     assert snapshot()["agents"] == [("agent1001", "POST_PROCESSING", None), ("agent1002", "POST_PROCESSING", None)]
+
+
+def test_every_wave_of_a_batch_goes_to_the_database_in_one_round_trip():
+    """Two calls from start to end in one batch make several waves (a call's records come one per wave), and a queue
+    call's missed offer puts the call back to waiting: the waves' writes, and the timeline, still go in one query
+    after the agents' lock, each wave built on the facts the waves before it leave."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _company, agents, queue = make_call_center(extensions=["1001", "1002", "1003", "1004"], queue_number="5000")
+    claimed(*agents)
+    items = interleave(answered_call("call-a", agents[0], start=0),
+                       queue_call_missed_then_answered("call-q", queue.pk, agents[1], agents[2]))  # fmt: skip
+    assert len(_waves(items, [], [])) >= 4
+
+    with CaptureQueriesContext(connection) as queries:
+        apply_batch(items=items, known={}, learned={})
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    writes = [sql for sql in statements if "INSERT" in sql or "UPDATE" in sql.split("FOR NO KEY UPDATE")[0]]
+    assert len(writes) == 1, statements
+    assert not any('"calls_call"."caller_channel_id" IN' in sql for sql in statements)  # new calls: nothing read
+    assert snapshot()["calls"] == [
+        ("call-a", "ENDED", "ANSWERED", "agent1001", at(2), at(30), 2.0, 28.0, "br-call-a"),
+        ("call-q", "CONNECTED", "", "agent1003", at(20), None, 20.0, None, "br-call-q"),
+    ]
+    offers = Offer.objects.order_by("channel_id").values_list("channel_id", "result")
+    assert list(offers) == [("call-a-leg", "ANSWERED"), ("call-q-1", "NO_ANSWER"), ("call-q-2", "ANSWERED")]
+    assert CallEvent.objects.count() == 1
+
+
+def test_a_call_taken_to_be_new_that_was_started_before_is_written_again_with_its_facts_read():
+    """After a restart the writer keeps no facts, and a start it has not seen is taken to be a new call. When the
+    call was in fact started before (its start seen again), the row's facts, not the start's, must decide the rest
+    of the batch: here the wait, counted from when the caller really came in."""
+    _company, agents, _queue = make_call_center(extensions=["1001"])
+    claimed(*agents)
+    first = answered_call("call-a", agents[0], start=0)
+    apply_batch(items=first[:3])  # started at 0 and ringing
+    again = answered_call("call-a", agents[0], start=5)  # the start seen again, later, then the answer (at 7)
+
+    learned: dict = {}
+    apply_batch(items=[again[0], again[3], again[4]], known={}, learned=learned)
+
+    call = Call.objects.get(caller_channel_id="call-a")
+    assert (call.state, call.enqueued_at, call.answered_at, call.wait_seconds) == ("CONNECTED", at(0), at(7), 7.0)
+    assert learned["call-a"].pk == call.pk and learned["call-a"].enqueued_at == at(0)
+    assert Offer.objects.get().answered_at == at(7)
