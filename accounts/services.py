@@ -20,7 +20,7 @@ from accounts.states import AFTER_CALL_STATES, ActivityState, ChangeSource, is_a
 from companies.models import PauseReason
 from companies.services import pause_reason_for
 from pbx.row_inserts import insert_rows, insert_rows_statement
-from pbx.row_source import Writes, run_writes
+from pbx.row_source import Statement, Writes, run_writes
 from pbx.row_updates import update_each_statements
 
 
@@ -118,6 +118,18 @@ def agents_lock(agent_ids, *, wait: bool = False) -> LockedAgents:
     # A plain read does not wait for row locks: what it finds of the rest, another transaction holds.
     held = set(User.objects.filter(pk__in=missing).values_list("pk", flat=True)) if missing else set()
     return LockedAgents(locked, held)
+
+
+def agents_lock_statement(agent_ids) -> Statement:
+    """agents_lock's locking read as a statement to send with others (pbx.row_source.run_together), inside a
+    transaction; it reads as {id: agent} of the rows it locked. Rows another transaction holds are skipped, and are
+    not told apart from ids of no user: a caller missing some asks agents_lock."""
+    rows = User.objects.filter(pk__in=set(agent_ids)).order_by("pk")
+    compiler = rows.select_for_update(no_key=True, skip_locked=True).only(*_STATE_FIELDS).query.get_compiler(rows.db)
+    sql, params = compiler.as_sql()
+    columns = [column.target.attname for column, _sql, _alias in compiler.select]
+    pk = columns.index(User._meta.pk.attname)
+    return Statement(sql, list(params), lambda found: {row[pk]: User.from_db(rows.db, columns, row) for row in found})
 
 
 def activity_change_in_transaction(

@@ -69,6 +69,12 @@ class Statement:
     read: Callable[[list[tuple]], object] = list
 
 
+def sent_together(connection) -> bool:
+    """Whether run_together sends its statements in one query on this connection."""
+    with connection.cursor() as cursor:
+        return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
+
+
 def run_together(connection, statements: list[Statement]) -> list:
     """Run the statements in order; returns each one's `read(rows)`.
 

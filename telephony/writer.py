@@ -25,11 +25,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from psycopg.pq import TransactionStatus
 
-from accounts.services import TelephonyChange, agents_lock
+from accounts.services import TelephonyChange, agents_lock, agents_lock_statement
 from calls import services as call_records
 from calls.models import CallState
-from pbx.row_source import run_writes
+from pbx.row_source import Statement, Writes, run_writes, sent_together
 from telephony import core, directory
 from telephony.database import Database, DatabaseUnavailable
 
@@ -189,49 +190,113 @@ def apply_batch(
     """One transaction for the batch; returns what to do after the commit (wrap-up timers, freed agents).
 
     The calls' facts that the writes need come from `known` (calls seen by earlier batches) or are read once; those
-    of every call the batch touched, as the batch leaves them, go into `learned`. Facts kept in `known` that turn out
-    to be behind the rows (another process wrote the call meanwhile) cost one more try, with every call's facts read.
+    of every call the batch touched, as the batch leaves them, go into `learned`.
 
-    With `held`, the agents the batch changes are locked first, skipping rows another transaction holds: the
+    With `held`, the agents the batch changes are locked without waiting for rows another transaction holds: the
     records that must wait for such a row (and every later record of their call or agent) go to `held`, unwritten.
-    The rest is cut into waves in which each call, and each agent, appears at most once: within a wave the records
-    touch different rows, so each kind is written for all calls at once; the waves keep every call's own order.
+    The records are cut into waves in which each call, and each agent, appears at most once: within a wave the
+    records touch different rows, so each kind is written for all calls at once; the waves keep every call's order.
+
+    On PostgreSQL a batch with `held` takes two round trips: its first query begins the transaction, locks the
+    agents and writes every call record; its second writes the agents' changes, decided on the rows locked, and
+    commits. When that finds an agent's row held elsewhere, or facts kept in `known` behind the rows (another process
+    wrote the call meanwhile), it is rolled back and done again the careful way: agents locked first (the held ones'
+    records left out), every call's facts read.
     """
     learned = learned if learned is not None else {}
-    try:
-        return _apply_batch(items, held, known, learned)
-    except call_records.FactsOutdated as outdated:
-        if known is None:
-            raise  # the facts were read in this very transaction: not a matter of kept facts
-        logger.info("telephony writer: %s; the batch is written again with its calls' facts read", outdated)
+    connection = transaction.get_connection()
+    # Only a transaction of its own can begin and commit in its own queries (not one nested in a caller's).
+    fold = held is not None and not connection.in_atomic_block and sent_together(connection)
+    while True:
+        try:
+            return _apply_batch(items, held, known, learned, fold=fold)
+        except call_records.FactsOutdated as outdated:
+            if known is None:
+                raise  # the facts were read in this very transaction: not a matter of kept facts
+            known, reason = None, str(outdated)
+        except _AgentsNotLocked as missing:
+            fold, reason = False, str(missing)
+        logger.info("telephony writer: %s; the batch is written again, the careful way", reason)
         for kept in (held, learned):
             if kept is not None:
                 kept.clear()
-        return _apply_batch(items, held, None, learned)
 
 
-def _apply_batch(items: list[_Item], held: list[_Item] | None, known: dict | None, facts: dict) -> list:
-    """apply_batch's one try; `known` None: every call's facts are read (those `facts` holds are kept)."""
+class _AgentsNotLocked(Exception):
+    """Agents a batch changes whose rows its first query did not lock: another transaction holds them (or they are
+    gone)."""
+
+
+_BEGIN, _COMMIT = Writes([Statement("BEGIN", [])]), Writes([Statement("COMMIT", [])])
+
+
+def _apply_batch(items: list[_Item], held: list[_Item] | None, known: dict | None, facts: dict, *, fold: bool) -> list:
+    """apply_batch's one try; `known` None: every call's facts are read (those `facts` holds are kept). `fold`: the
+    transaction's BEGIN and COMMIT ride on the batch's own two queries (see _own_begin_and_commit)."""
     follow_ups: list = []
     timeline: list[tuple[str, dict]] = []
-    with transaction.atomic():
-        # The batch's agents, locked once for all its waves: each wave's changes are decided on the rows as the
-        # waves before it leave them (the decisions update them), before any of the writes has run.
-        items, agents = _without_locked_agents(items, held)
+    connection = transaction.get_connection()
+    with transaction.atomic(), _own_begin_and_commit(connection) if fold else contextlib.nullcontext():
+        agents = None
+        if not fold:
+            items, agents = _without_locked_agents(items, held)
         _facts_needed(items, facts, known)
         # Every wave is built now, each on the facts the waves before it will leave (the writes bring `facts` up to
-        # date as they are built, and check it when they have run), and all go in one round trip: waves no longer
-        # wait for each other's results. The timeline rows go last, after every call they belong to is started.
+        # date as they are built, and check it when they have run): waves do not wait for each other's results.
+        # The timeline rows go after every call they belong to is started; the agents' changes after the calls'.
         writes: list = []
+        changes: list[list] = []  # each wave's changes of agents, decided once their rows are locked
         unreachable: list[int] = []
         for wave in _waves(items, follow_ups, timeline):
-            writes += _wave_writes(wave, follow_ups, agents, facts, unreachable)
+            wave_changes, wave_unreachable, wave_writes = _wave_writes(wave, facts)
+            writes += wave_writes
+            changes.append(wave_changes)
+            unreachable += wave_unreachable
         if timeline:
             writes.append(call_records.calls_events_writes(timeline))
-        run_writes(transaction.get_connection(), writes)
+        if fold:
+            agents = _locked_with(connection, writes, {action.agent_id for actions in changes for action in actions})
+            writes = []
+        for actions in changes:
+            if actions:
+                writes += _agent_changes_writes(actions, follow_ups, agents)
+        if fold and not unreachable:
+            writes.append(_COMMIT)  # no write here has a follow-up, which would run after it
+        run_writes(connection, writes)
         for agent_id in unreachable:
             directory.agent_endpoint_unreachable(agent_id=agent_id)
     return follow_ups
+
+
+def _locked_with(connection, writes: list, agent_ids: set) -> dict:
+    """Begin the transaction, lock the agents' rows and run `writes`, in one query; the rows locked, {id: agent}."""
+    locked: dict = {}
+    lock = [Writes([agents_lock_statement(agent_ids)], lambda results: locked.update(results[0]))] if agent_ids else []
+    run_writes(connection, [_BEGIN, *lock, *writes])
+    if missing := agent_ids - set(locked):
+        raise _AgentsNotLocked(f"agents {sorted(missing)} were not locked")
+    return locked
+
+
+@contextlib.contextmanager
+def _own_begin_and_commit(connection):
+    """Inside transaction.atomic(): psycopg sends no BEGIN or COMMIT of its own (each would be a round trip of its
+    own, and every round trip of this thread waits for the GIL, which the busy event loop gives back only after a
+    while). The batch's own queries begin and commit; what is still open at the end is committed here, and anything
+    that goes wrong rolls back here, before Django's atomic finds the connection idle and has nothing left to do."""
+    pg = connection.connection
+    pg.autocommit = True
+    try:
+        yield
+        if pg.info.transaction_status != TransactionStatus.IDLE:
+            pg.commit()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            pg.rollback()
+        raise
+    finally:
+        with contextlib.suppress(Exception):  # a broken connection: Django's atomic closes it
+            pg.autocommit = False
 
 
 def _facts_needed(items: list[_Item], facts: dict, known: dict | None) -> None:
@@ -345,10 +410,11 @@ _READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd)
 _FACTS_KINDS = (core.RecordStart, *_READ_FACTS)
 
 
-def _wave_writes(wave: list[_Item], follow_ups: list, agents: dict | None, facts: dict, unreachable: list) -> list:
-    """The wave's writes: every kind's, for all its calls and agents at once (the records of a wave touch different
-    calls and agents, so no write needs another's result). They bring `facts` up to date as they are built; phones
-    found unreachable go to `unreachable`, to be marked once the writes have run."""
+def _wave_writes(wave: list[_Item], facts: dict) -> tuple[list, list[int], list]:
+    """The wave's changes of agents (decided later, on their locked rows), its agents whose phones were found
+    unreachable, and its call records' writes: every kind's for all its calls at once (the records of a wave touch
+    different calls and agents, so no write needs another's result). The writes bring `facts` up to date as they are
+    built."""
     kinds: dict[type, list[_Item]] = {}
     for item in wave:
         kinds.setdefault(type(item.action), []).append(item)
@@ -360,13 +426,11 @@ def _wave_writes(wave: list[_Item], follow_ups: list, agents: dict | None, facts
         if records := kinds.pop(kind, None):
             records = [{"caller_channel_id": item.key, **vars(item.action)} for item in records]
             writes.append(write(records, facts=facts) if kind in _READ_FACTS else write(records))
-    changes = kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])
-    if changes:
-        writes += _agent_changes_writes([item.action for item in changes], follow_ups, agents)
-    unreachable += [item.action.agent_id for item in kinds.pop(core.EndpointUnreachable, [])]
+    changes = [item.action for item in kinds.pop(core.AgentState, []) + kinds.pop(WrapUpOver, [])]
+    unreachable = [item.action.agent_id for item in kinds.pop(core.EndpointUnreachable, [])]
     if kinds:
         raise TypeError(f"not records: {list(kinds)}")
-    return writes
+    return changes, unreachable, writes
 
 
 def _agent_changes_writes(actions: list, follow_ups: list, agents: dict | None) -> list:

@@ -350,3 +350,51 @@ def test_a_call_taken_to_be_new_that_was_started_before_is_written_again_with_it
     assert (call.state, call.enqueued_at, call.answered_at, call.wait_seconds) == ("CONNECTED", at(0), at(7), 7.0)
     assert learned["call-a"].pk == call.pk and learned["call-a"].enqueued_at == at(0)
     assert Offer.objects.get().answered_at == at(7)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_its_own_begins_and_commits_in_its_two_queries():
+    """The writer's batch (a transaction of its own, agents locked without waiting): the first query begins, locks
+    the agents and writes the calls; the second writes the agents' changes and commits. No round trip of its own
+    for BEGIN, the lock or COMMIT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _company, agents, queue = make_call_center(extensions=["1001", "1002", "1003"], queue_number="5000")
+    claimed(*agents)
+    items = interleave(answered_call("call-a", agents[0], start=0),
+                       queue_call_missed_then_answered("call-q", queue.pk, agents[1], agents[2]))  # fmt: skip
+
+    with CaptureQueriesContext(connection) as queries:
+        follow_ups = apply_batch(items=items, held=[], known={}, learned={})
+
+    # Django logs its own BEGIN and COMMIT, which here send nothing; the missed offer's auto-pause reads its reason.
+    sent = [query["sql"] for query in queries.captured_queries if query["sql"] not in ("BEGIN", "COMMIT")]
+    first, *reads, last = sent
+    assert first.startswith("BEGIN; SELECT") and "FOR NO KEY UPDATE SKIP LOCKED" in first and "calls_call" in first
+    assert 'UPDATE "accounts_user"' in last and last.endswith("; COMMIT")
+    assert all(sql.startswith('SELECT "companies_pausereason"') for sql in reads) and len(reads) == 1
+    assert not connection.in_atomic_block and connection.connection.autocommit  # as Django left it
+    assert snapshot()["agents"] == [("agent1001", "POST_PROCESSING", None), ("agent1002", "AWAY", "MISSED_OFFER"),
+                                    ("agent1003", "ON_CALL", None)]  # fmt: skip
+    assert Call.objects.get(caller_channel_id="call-a").state == "ENDED"
+    assert follow_ups == [("wrapup", agents[0].pk, 5, "call-a")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_whose_commit_fails_leaves_nothing_and_the_next_batch_is_written():
+    """A write the database refuses only at COMMIT (a deferred foreign-key check: an offer to an agent deleted
+    meanwhile) fails the batch whole; the connection is left as Django expects, and the next batch goes through."""
+    from django.db import IntegrityError, connection
+
+    _company, agents, _queue = make_call_center(extensions=["1001", "1002"])
+    claimed(*agents)
+    doomed = answered_call("call-a", agents[0], start=0)[:2]
+    doomed[1] = _Item("call-a", core.RecordOffer(agent_id=987654, channel_id="call-a-leg", at=at(0)), 0.0)
+
+    with pytest.raises(IntegrityError):
+        apply_batch(items=doomed, held=[], known={}, learned={})
+
+    assert not Call.objects.exists() and not connection.in_atomic_block
+    apply_batch(items=answered_call("call-b", agents[1], start=0), held=[], known={}, learned={})
+    assert Call.objects.get(caller_channel_id="call-b").state == "ENDED"
