@@ -334,12 +334,14 @@ class ClaimFound:
 
 # READY → CALLING for many agents in one statement (PostgreSQL): lock the rows other transactions do not hold, move
 # those that may take a call (is_claimable), write their audit rows, and say what was found of each. The rule and the
-# audit row are activity_change's (_decide, _audit_row) for this one move by the telephony core.
+# audit row are activity_change's (_decide, _audit_row) for this one move by the telephony core. The agents are
+# looked up by `= ANY(ARRAY(…))`: `IN (SELECT … FROM wanted)` let the planner, which expects a hundred rows of any
+# JSON, hash-join a scan of every user instead of reading the primary key (0.4 ms of 600 users, more with more).
 _CLAIM_SQL = """
 WITH wanted AS (SELECT * FROM json_to_recordset(%(wanted)s::json) AS r(n integer, agent_id bigint, note varchar)),
 locked AS (
     SELECT id, activity_state, activity_changed_at, role, is_active, endpoint_online, extension, company_id
-    FROM accounts_user WHERE id IN (SELECT agent_id FROM wanted) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
+    FROM accounts_user WHERE id = ANY(ARRAY(SELECT agent_id FROM wanted)) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
 ),
 claimed AS (
     UPDATE accounts_user AS u SET activity_state = %(to)s, activity_changed_at = %(now)s, pause_reason_id = NULL
