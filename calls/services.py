@@ -164,14 +164,26 @@ class _Facts:
     def __eq__(self, other) -> bool:
         return isinstance(other, _Facts) and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
 
-    __hash__ = None
-
 
 def calls_facts(caller_channel_ids) -> dict[str, _Facts]:
     """What the bulk writes below need to know of these calls, by caller channel id: a caller writing several kinds
     for the same calls in one transaction (the telephony writer's wave) reads it once and passes it to each."""
     rows = Call.objects.filter(caller_channel_id__in=set(caller_channel_ids))
     return {row[0]: _Facts(row[1:]) for row in rows.values_list("caller_channel_id", *_CALL_FACTS)}
+
+
+def _unanswered(call: _Facts) -> bool:
+    """_UNANSWERED's condition, on a call's facts."""
+    return call.answered_at is None and call.state != CallState.ENDED
+
+
+_UNANSWERED = Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED)
+
+
+def _check_written(written: set, expected: set) -> None:
+    """The calls a write changed are those its facts said it would (FactsOutdated if not)."""
+    if written != expected:
+        raise FactsOutdated(f"calls {sorted(written ^ expected)} were not as their facts said")
 
 
 def _publish(facts: _Facts, *, agent_id: int | None = None) -> None:
@@ -237,20 +249,6 @@ def offers_start_writes(offers: list[dict], *, facts: dict) -> Writes:
                 _publish(facts[key], agent_id=offer["agent_id"])
 
     return Writes([*offered, *ringing_statements], finish)
-
-
-def _unanswered(call: _Facts) -> bool:
-    """_UNANSWERED's condition, on a call's facts."""
-    return call.answered_at is None and call.state != CallState.ENDED
-
-
-_UNANSWERED = Call.objects.filter(answered_at__isnull=True).exclude(state=CallState.ENDED)
-
-
-def _check_written(written: set, expected: set) -> None:
-    """The calls a write changed are those its facts said it would (FactsOutdated if not)."""
-    if written != expected:
-        raise FactsOutdated(f"calls {sorted(written ^ expected)} were not as their facts said")
 
 
 @atomic

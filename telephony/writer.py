@@ -10,9 +10,13 @@ said loudly when the bound is hit). Every write is idempotent, so a batch retrie
 twice.
 
 An agent's row held by another transaction (an import updating users, a session left open) would make the whole
-batch wait for it, and with it every other call. So each batch first locks the rows of the agents it changes,
-skipping those held elsewhere: the records of those agents, and of their calls, wait in the queue for a later batch
-(in their order), and the rest are written now.
+batch wait for it, and with it every other call. So each batch locks the rows of the agents it changes, skipping
+those held elsewhere: the records of those agents, and of their calls, wait in the queue for a later batch (in their
+order), and the rest are written now.
+
+On PostgreSQL a batch is two queries, because every round trip costs this thread the GIL, which the busy event loop
+gives back only after a while: the first begins, locks the agents and writes the calls' records, the second writes
+the agents' changes and commits (apply_batch).
 """
 
 from __future__ import annotations
