@@ -111,9 +111,7 @@ def agents_lock(agent_ids, *, wait: bool = False) -> LockedAgents:
     open) must hold up that agent's calls only, not every call of the batch.
     """
     wanted = set(agent_ids)
-    rows = User.objects.filter(pk__in=wanted).order_by("pk")
-    locking = rows.select_for_update(no_key=True, skip_locked=not wait)
-    locked = {agent.pk: agent for agent in locking.only(*_STATE_FIELDS)}
+    locked = {agent.pk: agent for agent in _agents_locking(wanted, skip_locked=not wait)}
     missing = wanted - set(locked)
     # A plain read does not wait for row locks: what it finds of the rest, another transaction holds.
     held = set(User.objects.filter(pk__in=missing).values_list("pk", flat=True)) if missing else set()
@@ -124,12 +122,18 @@ def agents_lock_statement(agent_ids) -> Statement:
     """agents_lock's locking read as a statement to send with others (pbx.row_source.run_together), inside a
     transaction; it reads as {id: agent} of the rows it locked. Rows another transaction holds are skipped, and are
     not told apart from ids of no user: a caller missing some asks agents_lock."""
-    rows = User.objects.filter(pk__in=set(agent_ids)).order_by("pk")
-    compiler = rows.select_for_update(no_key=True, skip_locked=True).only(*_STATE_FIELDS).query.get_compiler(rows.db)
+    rows = _agents_locking(set(agent_ids), skip_locked=True)
+    compiler = rows.query.get_compiler(rows.db)
     sql, params = compiler.as_sql()
     columns = [column.target.attname for column, _sql, _alias in compiler.select]
     pk = columns.index(User._meta.pk.attname)
     return Statement(sql, list(params), lambda found: {row[pk]: User.from_db(rows.db, columns, row) for row in found})
+
+
+def _agents_locking(agent_ids: set, *, skip_locked: bool):
+    """The agents' rows with the columns a state change reads, locked in id order (no two lockers deadlock)."""
+    rows = User.objects.filter(pk__in=agent_ids).order_by("pk")
+    return rows.select_for_update(no_key=True, skip_locked=skip_locked).only(*_STATE_FIELDS)
 
 
 def activity_change_in_transaction(
