@@ -17,7 +17,11 @@ def _on_logout(sender, request, user, **kwargs):
     if user is not None:
         auth_event_record(kind="LOGOUT", request=request, user=user)
         if request is not None and request.session.session_key:
-            publish_session_ended(user_id=user.pk, session_key=request.session.session_key)
+            session_key = request.session.session_key
+            # Django flushes the session only after this signal; the sockets told now reload their pages at once, and
+            # a reload that came before the flush would still find the user signed in. So it goes first.
+            request.session.delete()
+            publish_session_ended(user_id=user.pk, session_key=session_key)
 
 
 @receiver(user_login_failed)

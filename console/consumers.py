@@ -126,7 +126,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
         query = parse_qs((self.scope.get("query_string") or b"").decode("latin-1"))
         self.page = (query.get("page") or [""])[0]
@@ -137,7 +137,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.access_checked_at = time.monotonic()
         found = await self._resolve(user, self.company_raw)
         if not found:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self._refuse(CLOSE_FORBIDDEN)
             return
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -146,6 +146,13 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self._ask_missed_refresh()  # catch up with calls that ended while the socket was down
             return
         await self._send_panels(self._all_panels())
+
+    async def _refuse(self, code: int):
+        # A socket closed before it is accepted reaches the browser as a failed handshake (code 1006), and htmx retries
+        # it forever: a page whose session ended while its socket was down (a laptop asleep, a sign-out racing the
+        # reload) would sit there stale. Accepted and then closed, the page gets the code and reloads (console.js).
+        await self.accept()
+        await self._end(code)
 
     async def disconnect(self, code):
         for group in self.groups_joined:

@@ -303,3 +303,25 @@ def test_a_wallboard_signed_out_in_another_tab_goes_to_the_sign_in_page(console_
     other_tab.goto(console_server.url + "/console/wallboard/")
     other_tab.evaluate("document.querySelector('form[action$=\"/accounts/logout/\"]').submit()")
     expect(wallboard).to_have_url(re.compile(r"/accounts/login/"), timeout=LIVE_TIMEOUT)
+
+
+def test_a_wallboard_whose_session_ended_before_its_socket_opened_goes_to_the_sign_in_page(
+    console_server, chromium, call_center
+):
+    """The page was served while the session held, and the session ended before its socket opened (a reload racing a
+    sign-out, a laptop waking after the session expired): the refused socket still says 4401, and the page reloads
+    into the sign-in page instead of retrying a socket that can never open."""
+    from django.contrib.sessions.models import Session
+    from playwright.sync_api import expect
+
+    company, manager, agents, queue = call_center
+    wallboard = signed_in_page(chromium, console_server, manager.username)
+    wait_live(wallboard)
+
+    def end_the_session_then_connect(socket):
+        Session.objects.all().delete()
+        socket.connect_to_server()
+
+    wallboard.route_web_socket(re.compile(r"/ws/console/"), end_the_session_then_connect)
+    wallboard.reload()
+    expect(wallboard).to_have_url(re.compile(r"/accounts/login/"), timeout=LIVE_TIMEOUT)
