@@ -70,15 +70,36 @@ class StasisApp:
         # subscribe needs its own unsubscribe (res/stasis/app.c `interested`)
         self.endpoint_interest: dict[str, int] = {}
         # PUT /applications/{app}/eventFilter: lists of {"type": …} objects, kept as given; empty allows everything
-        self.events_allowed: list[dict] = []
-        self.events_disallowed: list[dict] = []
+        self._allowed: list[dict] = []
+        self._disallowed: list[dict] = []
+        self._verdicts: dict = {}  # event type -> sends(); asked for every event, so decided once per filter
+
+    @property
+    def events_allowed(self) -> list[dict]:
+        return self._allowed
+
+    @events_allowed.setter
+    def events_allowed(self, entries: list[dict]) -> None:
+        self._allowed, self._verdicts = entries, {}
+
+    @property
+    def events_disallowed(self) -> list[dict]:
+        return self._disallowed
+
+    @events_disallowed.setter
+    def events_disallowed(self, entries: list[dict]) -> None:
+        self._disallowed, self._verdicts = entries, {}
 
     def sends(self, event: dict) -> bool:
         """stasis_app_event_allowed: not disallowed, and allowed (an empty allowed list allows every type)."""
         kind = event.get("type")
-        if any(entry.get("type") == kind for entry in self.events_disallowed):
-            return False
-        return not self.events_allowed or any(entry.get("type") == kind for entry in self.events_allowed)
+        verdict = self._verdicts.get(kind)
+        if verdict is None:
+            verdict = not any(entry.get("type") == kind for entry in self._disallowed) and (
+                not self._allowed or any(entry.get("type") == kind for entry in self._allowed)
+            )
+            self._verdicts[kind] = verdict
+        return verdict
 
     @property
     def endpoint_subscriptions(self) -> list[str]:
@@ -88,7 +109,8 @@ class StasisApp:
         """Subscribed to this PJSIP endpoint, to all PJSIP endpoints, or to every endpoint."""
         if self.socket is None:
             return False
-        return any(sub in ("", "PJSIP", f"PJSIP/{resource}") for sub in self.endpoint_subscriptions)
+        interest = self.endpoint_interest  # asked for every channel event: no list built, no scan
+        return "" in interest or "PJSIP" in interest or f"PJSIP/{resource}" in interest
 
     def to_json(self, asterisk: FakeAsterisk) -> dict:
         return {

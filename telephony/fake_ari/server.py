@@ -35,8 +35,20 @@ MODULES = [
 ]
 
 
+_date_cache: tuple[int, str] = (-1, "")
+
+
+def _http_date() -> str:
+    """The Date header, formatted once a second: every response carries it."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache = (second, formatdate(second, usegmt=True))
+    return _date_cache[1]
+
+
 def _headers(extra: dict | None = None) -> dict:
-    headers = {"Server": f"Asterisk/{VERSION}", "Date": formatdate(usegmt=True), "Cache-Control": "no-cache, no-store"}
+    headers = {"Server": f"Asterisk/{VERSION}", "Date": _http_date(), "Cache-Control": "no-cache, no-store"}
     headers.update(extra or {})
     return headers
 

@@ -486,6 +486,27 @@ async def test_originate_with_caller_id_as_a_lab_queue_call_showed_it_to_an_endp
     assert got[4]["channel"]["connected"] == {"name": "Ext 1004", "number": "1004"}
 
 
+async def test_an_endpoints_channel_ids_list_its_live_channels_oldest_first(fake, http):
+    """Every EndpointStateChange and GET /endpoints carries the endpoint's channels: a second leg joins the list
+    after the first, and a leg that is gone leaves it."""
+    fake.add_endpoint("1001", Phone.never_answer())
+    fake.add_endpoint("1002", Phone.never_answer())
+    events = await Events.open(fake, http)
+    await rest(http, fake, "POST", "/applications/pbx_ari/subscription", eventSource="endpoint:PJSIP")
+    for leg, endpoint in (("leg-1", "PJSIP/1001"), ("other", "PJSIP/1002"), ("leg-2", "PJSIP/1001")):
+        status, _ = await rest(http, fake, "POST", "/channels", endpoint=endpoint, app="pbx_ari", channelId=leg)
+        assert status == 200
+    changes = [e["endpoint"] for e in await events.until_quiet() if e["type"] == "EndpointStateChange"]
+    assert [c["channel_ids"] for c in changes if c["resource"] == "1001"] == [["leg-1"], ["leg-1", "leg-2"]]
+
+    assert (await rest(http, fake, "DELETE", "/channels/leg-1"))[0] == 204
+    changes = [e["endpoint"] for e in await events.until_quiet() if e["type"] == "EndpointStateChange"]
+    assert [c["channel_ids"] for c in changes] == [["leg-2"]]
+    status, endpoint = await rest(http, fake, "GET", "/endpoints/PJSIP/1001")
+    assert status == 200 and endpoint["channel_ids"] == ["leg-2"]
+    assert (await rest(http, fake, "GET", "/endpoints/PJSIP/1002"))[1]["channel_ids"] == ["other"]
+
+
 async def test_clean_drop_closes_the_socket_with_a_close_frame(fake, http):
     events = await Events.open(fake, http)
     await fake.drop_websockets(clean=True)
