@@ -7,7 +7,8 @@ goes on, so a burst of state changes never holds a database thread waiting for t
 A records batch of the engine commits the changes of dozens of calls and agents at once, and the same call often
 changes several times in one batch (rung, answered, ended). Messages only say what changed (consoles re-render from
 the database), so the loop sends each distinct message of a burst once, in one task, and a thread wakes the loop once
-per burst, not once per message.
+per burst, not once per message. A database job of the engine (a records batch) is one burst (`one_burst`): what it
+sends goes to the loop together when the job ends, never split by the loop draining half of it.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import threading
 import uuid
 import weakref
 from collections import deque
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -48,8 +50,9 @@ class _Burst:
         self.lock = threading.Lock()
         self.scheduled = False
 
-    def add(self, layer, groups: list[str], message: dict) -> None:
-        self.messages.append((layer, groups, message))
+    def add(self, items: list[tuple]) -> None:
+        """(layer, groups, message) items, sent in this order, each distinct one once with the rest of the burst."""
+        self.messages.extend(items)
         with self.lock:
             if self.scheduled:
                 return
@@ -90,7 +93,11 @@ def send_to_groups(groups: list[str], message: dict) -> None:
         return
     loop = getattr(_thread, "loop", None)
     if loop is not None and loop.is_running():
-        _burst_of(loop).add(layer, groups, message)
+        collected = getattr(_thread, "collected", None)
+        if collected is not None:
+            collected.append((layer, groups, message))
+        else:
+            _burst_of(loop).add([(layer, groups, message)])
         return
     # One id per change, the same in every group's copy: consumers of one process render a shared fragment once.
     message = {**message, "event_id": uuid.uuid4().hex}
@@ -103,6 +110,22 @@ def send_to_groups(groups: list[str], message: dict) -> None:
         _spawn(running, _send(layer, groups, message))
         return
     async_to_sync(_send)(layer, groups, message)
+
+
+@contextmanager
+def one_burst():
+    """What this thread sends inside goes to its bound loop together when the block ends, as one burst (for a
+    database job of the engine). Sent even if the block fails: what it sent was committed. Nested blocks are one."""
+    if getattr(_thread, "loop", None) is None or getattr(_thread, "collected", None) is not None:
+        yield
+        return
+    _thread.collected = []
+    try:
+        yield
+    finally:
+        collected, _thread.collected = _thread.collected, None
+        if collected and _thread.loop.is_running():
+            _burst_of(_thread.loop).add(collected)
 
 
 _sending: set[asyncio.Task] = set()  # held until done: the loop keeps only weak references to tasks

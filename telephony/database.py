@@ -11,7 +11,7 @@ from functools import partial
 
 from django.db import InterfaceError, OperationalError, connections
 
-from pbx.live_push import bind_event_loop
+from pbx.live_push import bind_event_loop, one_burst
 
 
 class DatabaseUnavailable(Exception):
@@ -30,7 +30,8 @@ def _run_db(fn, kwargs, opened: set):
         connection.inc_thread_sharing()
         opened.add(connection)
     try:
-        return fn(**kwargs)
+        with one_burst():  # a job's live pushes reach the loop together, each distinct one sent once
+            return fn(**kwargs)
     except (OperationalError, InterfaceError) as error:
         # The connection is broken; drop it so the next job in this thread opens a fresh one.
         connections["default"].close()
