@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +64,11 @@ class Queue(models.Model):
         ordering = ["company", "number"]
         verbose_name = _("queue")
         verbose_name_plural = _("queues")
+        constraints = [
+            # Wallboards, reports and the call log name a queue by its name: two alike in one company are two
+            # rows no one can tell apart.
+            models.UniqueConstraint(Lower("name"), "company", name="queue_name_once_per_company"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.number})"
@@ -71,8 +77,22 @@ class Queue(models.Model):
         from companies.numbering import queue_number_problems
 
         super().clean()
-        if self.number and (problems := queue_number_problems(self.number, self.company_id)):
-            raise ValidationError({"number": problems})
+        problems = {}
+        if self.number and (number_problems := queue_number_problems(self.number, self.company_id)):
+            problems["number"] = number_problems
+        if self.name and self.company_id and self._name_taken():
+            problems["name"] = _("Another queue of this company already has this name.")
+        if problems:
+            raise ValidationError(problems)
+
+    def validate_constraints(self, exclude=None):
+        # clean() says it on the name field; Django's own check would say it again, above the admin's form.
+        super().validate_constraints(exclude={*(exclude or ()), "name"})
+
+    def _name_taken(self) -> bool:
+        # The form leaves the company out, so Django's own constraint check skips this one: it is checked here.
+        same = Queue.objects.filter(company_id=self.company_id, name__iexact=self.name)
+        return same.exclude(pk=self.pk).exists() if self.pk else same.exists()
 
 
 class Direction(models.TextChoices):

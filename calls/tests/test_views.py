@@ -240,6 +240,26 @@ def test_a_queue_number_another_queue_has_is_refused_in_plain_words(client, mana
     assert response.context["form"].errors["number"] == ["Another queue already has this number."]
 
 
+def _queue_fields(name: str, number: str) -> dict:
+    return {"name": name, "number": number, "ring_timeout_seconds": 15, "wrapup_seconds": 10,
+            "max_wait_seconds": 300, "service_level_seconds": 20, "is_active": "on"}  # fmt: skip
+
+
+def test_a_queue_name_the_company_already_has_is_refused_in_any_case(client, manager_a, manager_b, queue_a):
+    client.force_login(manager_a)
+    response = client.post(reverse("calls:queue_new"), _queue_fields("SUPPORT", "7101"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.context["form"].errors["name"] == ["Another queue of this company already has this name."]
+    assert not Queue.objects.filter(number="7101").exists()
+
+    # Saving a queue under its own name is no clash; another company may use the name too.
+    edit = client.post(reverse("calls:queue_edit", args=[queue_a.pk]), _queue_fields("Support", queue_a.number))
+    assert edit.status_code == 302
+    client.force_login(manager_b)
+    assert client.post(reverse("calls:queue_new"), _queue_fields("Support", "7102")).status_code == 302
+    assert Queue.objects.filter(name="Support").count() == 2
+
+
 def test_queues_are_refused_to_agents_and_other_companies(client, agent_a, manager_b, queue_a):
     client.force_login(agent_a)
     assert client.get(reverse("calls:queues")).status_code == 403
@@ -273,3 +293,13 @@ def test_a_queue_number_in_another_companys_range_does_not_name_that_company(cli
     )  # fmt: skip
     assert response.status_code == 400
     assert response.context["form"].errors["number"] == ["This number lies in another company's extensions."]
+
+
+def test_the_admin_refuses_a_queue_name_the_company_has_once_and_plainly(client, admin_user, queue_a):
+    client.force_login(admin_user)
+    fields = {**_queue_fields("support", "7103"), "company": queue_a.company_id}
+    response = client.post(reverse("admin:calls_queue_add"), fields, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("Another queue of this company already has this name.") == 1 and "Constraint" not in page
+    assert not Queue.objects.filter(number="7103").exists()
