@@ -11,7 +11,7 @@ import pytest
 
 from accounts.models import User
 from calls.models import Call
-from telephony.connection import EVENTS_READ, _unread_type
+from telephony.connection import EVENTS_READ, REPEAT_WINDOW, RepeatedFrames, _unread_type
 from telephony.fake_ari import Phone
 from telephony.fake_ari.asterisk import AriProblem
 from telephony.models import TelephonyNode
@@ -97,3 +97,35 @@ async def test_an_asterisk_without_the_filter_still_routes_and_the_rest_is_skipp
         assert service.engine.stats.counters["events_ignored"] > 0
     said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "event filter" in r.getMessage()]
     assert len(said) == 1 and "404 Resource not found" in said[0], said
+
+
+# ------------------------------------------------------------------------------------------------ repeated frames
+def test_every_channel_event_a_subscribed_app_got_twice_is_read_once():
+    """Recordings k to n (endpoint:PJSIP subscribed): the copies are the same bytes a few frames apart; every copy is
+    dropped, and every frame dropped equals one that was read."""
+    for path in sorted(RECORDINGS.glob("[k-n]_*.ws.jsonl")):
+        frames = [json.loads(line)["raw"] for line in path.read_text().splitlines() if '"raw"' in line]
+        repeats = RepeatedFrames()
+        read = [frame for frame in frames if not repeats.seen(frame)]
+        assert len(read) == len(set(frames)) < len(frames), path.name
+        assert {json.loads(frame)["type"] for frame in read} == {json.loads(frame)["type"] for frame in frames}
+
+
+def test_only_the_last_frames_count_as_repeats():
+    repeats = RepeatedFrames()
+    assert not repeats.seen("first")
+    for n in range(REPEAT_WINDOW):
+        assert not repeats.seen(f"frame {n}")
+    assert not repeats.seen("first"), "out of the window: read again"
+    assert repeats.seen(f"frame {REPEAT_WINDOW - 1}")
+
+
+async def test_a_call_whose_events_come_twice_is_recorded_as_when_they_came_once(fake, center):
+    fake.add_endpoint("1001", Phone.answer_after(ms=50))
+    async with running_telephony(config_for(fake)) as service:
+        record = await _one_answered_call(fake)
+        counters = service.engine.stats.counters
+        assert counters["events_repeated"] > 0, "the product follows endpoint:PJSIP, so channel events come twice"
+        assert counters["events"] == counters["events_received"] - counters["events_repeated"], counters
+    assert (record.disposition, record.hangup_by, record.hangup_cause) == ("ANSWERED", "CALLER", 16)
+    assert record.talk_seconds is not None
