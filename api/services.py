@@ -1,7 +1,8 @@
 """Every write the API makes: bearer tokens, password logins, and user and company changes with their RBAC rules.
 
-The rules here are the console's rules: managers act only inside their own company and never on admins, only system
-admins create admins or touch companies, "delete" deactivates. Routers call these and translate nothing but input.
+The rules here are the console's rules: managers manage only their own company's agents (and may change their own
+name, email and phone), only system admins create or change managers and admins or touch companies, "delete"
+deactivates. Routers call these and translate nothing but input.
 """
 
 import logging
@@ -42,7 +43,9 @@ logger = logging.getLogger(__name__)
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = "pbx"
 JWT_AUDIENCE = "pbx-api"
-MANAGER_ROLES = (Role.AGENT, Role.MANAGER)
+# What a manager may change on their own account. Not their password: a bearer token is not proof of it, and a
+# stolen one must not lock its owner out. Not their role or extension either, which are a system admin's to give.
+OWN_PROFILE_FIELDS = frozenset({"first_name", "last_name", "email", "phone"})
 
 
 def signal_group(user_id: int) -> str:
@@ -237,8 +240,8 @@ def my_activity_change(*, user: User, state: str, pause_reason: int | str | None
 
 def _company_for_new_user(*, actor: User, role: str, company_id: int | None) -> Company | None:
     if actor.role == Role.MANAGER:
-        if role not in MANAGER_ROLES:
-            raise PermissionDenied(_("Managers create only agents and managers."))
+        if role != Role.AGENT:
+            raise PermissionDenied(_("Managers create and change only agents; a system admin manages managers."))
         if company_id is not None and company_id != actor.company_id:
             raise PermissionDenied(_("Managers create users only in their own company."))
         return actor.company
@@ -260,8 +263,8 @@ def _passwords_error(error: ValidationError) -> ValidationError:
 
 
 def user_create_by(*, actor: User, username: str, password: str, role: str, company_id: int | None = None, **fields):
-    """A new user made by `actor`: admins make anyone, managers agents and managers of their company, agents nobody."""
-    if actor.role not in (Role.SYSTEM_ADMIN, Role.MANAGER):
+    """A new user made by `actor`: admins make anyone, managers agents of their company, agents nobody."""
+    if not _manages_users(actor):
         raise PermissionDenied(_("Only managers and admins create users."))
     company = _company_for_new_user(actor=actor, role=role, company_id=company_id)
     try:
@@ -272,11 +275,26 @@ def user_create_by(*, actor: User, username: str, password: str, role: str, comp
         raise Conflict(_("A user with this username or extension already exists.")) from None
 
 
-def _check_may_edit(*, actor: User, user: User) -> None:
+def _manages_users(actor: User) -> bool:
+    """Whether `actor` manages users at all; only to them is "not on yourself" the answer, and not "not allowed"."""
+    return actor.role in (Role.SYSTEM_ADMIN, Role.MANAGER)
+
+
+def _check_may_edit(*, actor: User, user: User, changes=frozenset({"is_active"})) -> None:
+    """Admins change anyone; managers their company's agents, and on themselves only OWN_PROFILE_FIELDS (as in the
+    console, where a manager's users page lists agents only): a manager could otherwise take over another manager's
+    account by setting its password."""
     if actor.role == Role.SYSTEM_ADMIN:
         return
-    if actor.role == Role.MANAGER and user.company_id == actor.company_id and user.role in MANAGER_ROLES:
-        return
+    if actor.role == Role.MANAGER and user.company_id == actor.company_id:
+        if user.role == Role.AGENT:
+            return
+        if user.pk == actor.pk:
+            if set(changes) <= OWN_PROFILE_FIELDS:
+                return
+            raise PermissionDenied(
+                _("You may change only your own name, email and phone; ask a system admin for anything else.")
+            )
     raise PermissionDenied(_("You may not change this user."))
 
 
@@ -287,9 +305,9 @@ def _notify_deactivated(user_id: int) -> None:
 @transaction.atomic
 def user_deactivate(*, actor: User, user: User) -> User:
     """Signs the user out everywhere at once (tokens revoked, sockets closed) and takes an agent out of routing."""
-    _check_may_edit(actor=actor, user=user)
-    if user.pk == actor.pk:
+    if user.pk == actor.pk and _manages_users(actor):
         raise Conflict(_("You cannot deactivate your own account."))
+    _check_may_edit(actor=actor, user=user)
     user = user_locked(user.pk)
     if user.role == Role.AGENT and user.activity_state in (ActivityState.CALLING, ActivityState.ON_CALL):
         # As in the console: nobody's call is cut by taking their account away; deactivate them once it is over.
@@ -339,15 +357,14 @@ PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "extension")
 @transaction.atomic
 def user_update(*, actor: User, user: User, changes: dict) -> User:
     """Applies the given changes (only the keys present); role and company moves follow the creation rules."""
-    _check_may_edit(actor=actor, user=user)
+    if user.pk == actor.pk and _manages_users(actor) and changes.get("role", user.role) != user.role:
+        raise Conflict(_("You cannot change your own role."))
+    _check_may_edit(actor=actor, user=user, changes=changes)
     user = user_locked(user.pk)
     previous_company_id = user.company_id
     role = changes.get("role", user.role)
-    if "role" in changes and role != user.role:
-        if user.pk == actor.pk:
-            raise Conflict(_("You cannot change your own role."))
-        if actor.role == Role.MANAGER and role not in MANAGER_ROLES:
-            raise PermissionDenied(_("Managers create only agents and managers."))
+    if "role" in changes and role != user.role and actor.role == Role.MANAGER and role != Role.AGENT:
+        raise PermissionDenied(_("Managers create and change only agents; a system admin manages managers."))
     company = user.company
     if "company_id" in changes or "role" in changes:
         company_id = changes.get("company_id", user.company_id)

@@ -43,7 +43,7 @@ def list_users(request, filters: Query[UserQuery]):
 
 @router.post("", response=responses({201: UserOut}, 400, 401, 403, 409, 422), summary="Create a user")
 def create_user(request, payload: UserCreateIn):
-    """Admins create anyone; managers create agents and managers in their own company."""
+    """Admins create anyone; managers create agents in their own company."""
     user = user_create_by(
         actor=request.user,
         username=payload.username,

@@ -19,6 +19,12 @@ def everyone(admin_user, manager_a, agent_a, manager_b, agent_b):
     return {"admin": admin_user, "manager_a": manager_a, "agent_a": agent_a, "manager_b": manager_b, "agent_b": agent_b}
 
 
+@pytest.fixture
+def second_manager_a(make_user, company_a):
+    """Another manager of manager_a's company: a peer, whom manager_a must not be able to take over."""
+    return make_user(role=Role.MANAGER, company=company_a, username="manager_a2")
+
+
 def usernames(response):
     return {user["username"] for user in response.json()["items"]}
 
@@ -117,6 +123,15 @@ def test_manager_creates_an_agent_in_their_own_company(everyone, api_as):
     assert created.check_password(NEW_PASSWORD) and created.sip_secret
 
 
+@pytest.mark.parametrize("role", ["MANAGER", "SYSTEM_ADMIN"])
+def test_a_manager_creates_no_managers_nor_admins(everyone, api_as, role):
+    response = api_as(everyone["manager_a"]).post("users", new_user(role=role))
+
+    assert response.status_code == 403
+    assert error_code(response) == "permission_denied"
+    assert not User.objects.filter(username="new_person").exists()
+
+
 def test_manager_cannot_create_users_in_another_company(everyone, api_as):
     other = everyone["manager_b"].company_id
 
@@ -199,13 +214,59 @@ def test_manager_renames_an_agent_of_their_company(everyone, api_as):
         ("agent_a", "agent_a", 403),
         ("agent_b", "agent_a", 404),
         ("admin", "agent_b", 200),
+        ("admin", "manager_a", 200),
+        ("manager_a", "manager_a", 200),
+        ("manager_a", "second_manager_a", 403),
     ],
 )
-def test_who_may_edit_whom(everyone, api_as, editor, target, status):
+def test_who_may_edit_whom(everyone, second_manager_a, api_as, editor, target, status):
+    everyone["second_manager_a"] = second_manager_a
+
     response = api_as(everyone[editor]).patch(f"users/{everyone[target].pk}", {"first_name": "X"})
 
     assert response.status_code == status
     assert (User.objects.get(pk=everyone[target].pk).first_name == "X") == (status == 200)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"password": NEW_PASSWORD}, {"is_active": False}, {"extension": "1700"}, {"email": "peer@example.com"}],
+)
+def test_a_manager_cannot_take_over_another_manager_of_their_company(everyone, second_manager_a, api_as, changes):
+    client = api_as(everyone["manager_a"])
+
+    patched = client.patch(f"users/{second_manager_a.pk}", changes)
+    deleted = client.delete(f"users/{second_manager_a.pk}")
+
+    assert (patched.status_code, deleted.status_code) == (403, 403)
+    peer = User.objects.get(pk=second_manager_a.pk)
+    assert peer.check_password(PASSWORD) and peer.is_active and not peer.extension and not peer.email
+
+
+def test_a_manager_changes_their_own_name_email_and_phone_only(everyone, api_as):
+    manager = everyone["manager_a"]
+    client = api_as(manager)
+
+    profile = client.patch(
+        f"users/{manager.pk}", {"first_name": "수진", "email": "sujin@example.com", "phone": "010-2222-3333"}
+    )
+    password = client.patch(f"users/{manager.pk}", {"first_name": "Other", "password": NEW_PASSWORD})
+    extension = client.patch(f"users/{manager.pk}", {"extension": "1800"})
+
+    assert profile.status_code == 200 and profile.json()["email"] == "sujin@example.com"
+    assert (password.status_code, extension.status_code) == (403, 403)
+    assert "system admin" in password.json()["error"]["message"]
+    saved = User.objects.get(pk=manager.pk)
+    assert saved.first_name == "수진" and saved.check_password(PASSWORD) and not saved.extension  # nothing half-done
+
+
+def test_a_manager_cannot_make_an_agent_a_manager(everyone, api_as):
+    agent_a = everyone["agent_a"]
+
+    response = api_as(everyone["manager_a"]).patch(f"users/{agent_a.pk}", {"role": "MANAGER"})
+
+    assert response.status_code == 403
+    assert User.objects.get(pk=agent_a.pk).role == Role.AGENT
 
 
 def test_manager_cannot_promote_anyone_to_admin(everyone, api_as):
