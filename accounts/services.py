@@ -71,9 +71,31 @@ def _resolve_reason(*, agent: User, to_state: str, actor: Actor, pause_reason: P
         raise ActivityChangeRefused(_("Choose a reason for being away."))
     if pause_reason.company_id != agent.company_id or not pause_reason.is_active:
         raise ActivityChangeRefused(_("That pause reason does not belong to this company."))
-    if pause_reason.is_automatic and actor.source != ChangeSource.TELEPHONY:
+    if pause_reason.is_automatic and not _sets_automatic_reason(actor, agent, pause_reason):
         raise ActivityChangeRefused(_("That pause reason is set only by the system."))
     return pause_reason
+
+
+def _sets_automatic_reason(actor: Actor, agent: User, reason: PauseReason) -> bool:
+    """The product's own reasons are never a person's pick: the telephony core sets them, and enabling a disabled
+    agent again sets ENABLED_AGAIN (agent_enabled_again)."""
+    if actor.source == ChangeSource.TELEPHONY:
+        return True
+    return (
+        actor.source == ChangeSource.SUPERVISOR
+        and reason.code == PauseReason.Code.ENABLED_AGAIN
+        and agent.activity_state == ActivityState.DISABLED
+    )
+
+
+def agent_enabled_again(*, agent: User, by: User, note: str = "enabled again") -> User:
+    """A disabled agent whose account is enabled again comes back AWAY ("enabled again"), not READY: being enabled is
+    not being at the desk, and a call offered to an empty desk is a missed call. They pick Ready themselves."""
+    reason = pause_reason_for(company_id=agent.company_id, code=PauseReason.Code.ENABLED_AGAIN)
+    return activity_change(
+        agent_id=agent.pk, to_state=ActivityState.AWAY, actor=Actor.person(user=by, agent=agent), pause_reason=reason,
+        note=note,
+    )  # fmt: skip
 
 
 # The columns a state change reads: loading the whole row would decrypt the phone number and SIP secret every time.

@@ -7,6 +7,7 @@ from accounts.services import (
     ActivityChangeRefused,
     Actor,
     activity_change,
+    agent_enabled_again,
     roster_changed,
     user_locked,
     user_reassign,
@@ -34,7 +35,8 @@ def user_update(*, user: User, **fields) -> User:
 
 @transaction.atomic
 def user_set_active(*, user: User, active: bool, by: User) -> User:
-    """Disabling signs the user out of new sessions and, for an idle agent, moves them to DISABLED in the audit log.
+    """Disabling signs the user out of new sessions and, for an idle agent, moves them to DISABLED in the audit log;
+    enabling brings a disabled agent back AWAY (agent_enabled_again).
 
     An agent on a call is refused: the call must end first (a manager never cuts a call from the console)."""
     user = user_locked(user.pk)
@@ -42,7 +44,7 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
         activity_change(agent_id=user.pk, to_state=ActivityState.DISABLED, actor=Actor.person(user=by, agent=user))
         user.refresh_from_db()
     if active and user.role == Role.AGENT and user.activity_state == ActivityState.DISABLED:
-        activity_change(agent_id=user.pk, to_state=ActivityState.READY, actor=Actor.person(user=by, agent=user))
+        agent_enabled_again(agent=user, by=by)
         user.refresh_from_db()
     user.is_active = active
     user.save(update_fields=["is_active"])

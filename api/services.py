@@ -26,6 +26,7 @@ from accounts.security import auth_event_record, client_ip, login_failed, login_
 from accounts.services import (
     Actor,
     activity_change,
+    agent_enabled_again,
     roster_changed,
     user_create,
     user_locked,
@@ -342,12 +343,7 @@ def user_reactivate(*, actor: User, user: User) -> User:
         user.save(update_fields=["is_active"])
         roster_changed(user, previous_company_id=user.company_id)
         if user.role == Role.AGENT and user.activity_state == ActivityState.DISABLED:
-            user = activity_change(
-                agent_id=user.pk,
-                to_state=ActivityState.READY,
-                actor=Actor.person(user=actor, agent=user),
-                note="reactivated",
-            )
+            user = agent_enabled_again(agent=user, by=actor, note="reactivated")
     return user
 
 

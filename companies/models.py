@@ -102,6 +102,7 @@ class PauseReason(models.Model):
         MEETING = "MEETING", _("Meeting")
         OTHER = "OTHER", _("Other")
         MISSED_OFFER = "MISSED_OFFER", _("Missed call (automatic)")
+        ENABLED_AGAIN = "ENABLED_AGAIN", _("Enabled again (automatic)")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="pause_reasons")
     code = models.CharField(_("code"), max_length=40)

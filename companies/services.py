@@ -4,13 +4,15 @@ from django.db import transaction
 
 from companies.models import Company, PauseReason
 
-# A new company starts with these (code, Korean, English); MISSED_OFFER is the product's own auto-pause.
+# A new company starts with these (code, Korean, English, automatic). The automatic ones are the product's own: the
+# auto-pause after a missed offer, and the AWAY a disabled agent comes back in when their account is enabled again.
 DEFAULT_PAUSE_REASONS = [
     (PauseReason.Code.LUNCH, "점심", "Lunch", False),
     (PauseReason.Code.BREAK, "휴식", "Break", False),
     (PauseReason.Code.MEETING, "회의", "Meeting", False),
     (PauseReason.Code.OTHER, "기타", "Other", False),
     (PauseReason.Code.MISSED_OFFER, "부재 (자동)", "Missed call (automatic)", True),
+    (PauseReason.Code.ENABLED_AGAIN, "계정 재활성화 (자동)", "Enabled again (automatic)", True),
 ]
 
 

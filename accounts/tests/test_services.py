@@ -16,11 +16,13 @@ from accounts.services import (
     _agents_claim_in_steps,
     activity_change,
     agent_claim,
+    agent_enabled_again,
     agents_claim,
     user_create,
 )
 from accounts.states import ALLOWED, ActivityState, ChangeSource
 from companies.models import PauseReason
+from companies.services import pause_reason_for
 
 STATES = list(ActivityState)
 PAIRS = [(a, b) for a, b in itertools.product(STATES, STATES) if a != b]
@@ -212,6 +214,21 @@ def test_the_automatic_reason_is_set_only_by_the_system(agent_a, manager_a, comp
                 actor=Actor.person(user=user, agent=agent_a),
                 pause_reason=automatic,
             )
+
+
+def test_enabled_again_is_set_only_by_enabling_a_disabled_agent(agent_a, manager_a, company_a):
+    enabled_again = pause_reason_for(company_id=company_a.pk, code=PauseReason.Code.ENABLED_AGAIN)
+    for user in (agent_a, manager_a):  # an agent READY: nobody picks it for them, nor they for themselves
+        with pytest.raises(ActivityChangeRefused, match="only by the system"):
+            activity_change(agent_id=agent_a.pk, to_state="AWAY", actor=Actor.person(user=user, agent=agent_a),
+                            pause_reason=enabled_again)  # fmt: skip
+    activity_change(agent_id=agent_a.pk, to_state="DISABLED", actor=Actor.person(user=manager_a, agent=agent_a))
+
+    agent = agent_enabled_again(agent=User.objects.get(pk=agent_a.pk), by=manager_a)
+
+    assert (agent.activity_state, agent.pause_reason) == ("AWAY", enabled_again)
+    ready = activity_change(agent_id=agent_a.pk, to_state="READY", actor=Actor.person(user=agent_a, agent=agent_a))
+    assert ready.activity_state == "READY" and ready.pause_reason is None
 
 
 def test_a_missed_offer_pauses_with_the_automatic_reason(agent_a, company_a):

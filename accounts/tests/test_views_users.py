@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from accounts.models import Role, User
+from accounts.models import ActivityChange, Role, User
 from accounts.states import ActivityState
+from companies.models import PauseReason
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -114,12 +115,15 @@ def test_disabling_an_agent_records_disabled_and_blocks_sign_in(client, manager_
     assert response.status_code == 400
 
 
-def test_re_enabling_an_agent_makes_them_ready(client, manager_a, agent_a):
+def test_re_enabling_an_agent_brings_them_back_away_until_they_pick_ready(client, manager_a, agent_a):
     client.force_login(manager_a)
     client.post(reverse("accounts:user_toggle_active", args=[agent_a.pk]))
     client.post(reverse("accounts:user_toggle_active", args=[agent_a.pk]))
     agent_a.refresh_from_db()
-    assert agent_a.is_active and agent_a.activity_state == ActivityState.READY
+    assert agent_a.is_active and agent_a.activity_state == ActivityState.AWAY
+    assert agent_a.pause_reason.code == PauseReason.Code.ENABLED_AGAIN and not agent_a.is_claimable
+    change = ActivityChange.objects.filter(agent=agent_a).latest("id")
+    assert (change.from_state, change.to_state, change.actor) == ("DISABLED", "AWAY", manager_a)
 
 
 def test_password_reset_checks_strength_and_sets_it(client, manager_a, agent_a):

@@ -17,7 +17,7 @@ def test_agents_and_managers_see_their_own_companys_reasons(request, api_as, com
     found = codes(api_as(user).get("pause-reasons"))
 
     assert {company for company, _code in found} == {user.company_id}
-    assert {code for _company, code in found} == {"LUNCH", "BREAK", "MEETING", "OTHER", "MISSED_OFFER"}
+    assert {code for _company, code in found} == {"LUNCH", "BREAK", "MEETING", "OTHER", "MISSED_OFFER", "ENABLED_AGAIN"}
 
 
 def test_another_companys_reasons_stay_hidden_even_when_asked_for(agent_a, company_b, api_as):
@@ -31,14 +31,14 @@ def test_admin_sees_every_company_and_filters_by_one(admin_user, company_a, comp
     assert {company for company, _ in codes(client.get("pause-reasons", company_id=company_b.pk))} == {company_b.pk}
 
 
-def test_selectable_reasons_leave_out_the_automatic_one(agent_a, api_as):
+def test_selectable_reasons_leave_out_the_automatic_ones(agent_a, api_as):
     client = api_as(agent_a)
 
     selectable = {code for _, code in codes(client.get("pause-reasons", selectable="true"))}
     automatic = {code for _, code in codes(client.get("pause-reasons", selectable="false"))}
 
-    assert "MISSED_OFFER" not in selectable and "LUNCH" in selectable
-    assert automatic == {"MISSED_OFFER"}
+    assert "LUNCH" in selectable
+    assert automatic == {"MISSED_OFFER", "ENABLED_AGAIN"} and not automatic & selectable
 
 
 def test_pause_reasons_need_a_token(db):

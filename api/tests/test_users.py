@@ -337,14 +337,18 @@ def test_delete_deactivates_the_agent_signs_them_out_and_disables_their_state(ev
     assert agents_session.get("auth/me").status_code == 401
 
 
-def test_reactivating_brings_the_agent_back_ready(everyone, api_as):
+def test_reactivating_brings_the_agent_back_away_until_they_pick_ready(everyone, api_as):
     agent_a, client = everyone["agent_a"], api_as(everyone["manager_a"])
     client.delete(f"users/{agent_a.pk}")
 
     response = client.patch(f"users/{agent_a.pk}", {"is_active": True})
 
     assert response.status_code == 200
-    assert response.json()["is_active"] is True and response.json()["activity"]["state"] == "READY"
+    body = response.json()
+    assert body["is_active"] is True and body["activity"]["state"] == "AWAY"
+    assert body["activity"]["pause_reason"]["code"] == "ENABLED_AGAIN"
+    ready = api_as(agent_a).patch("auth/activity", {"state": "READY"})
+    assert ready.status_code == 200 and ready.json()["activity"]["state"] == "READY"
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ def test_a_new_company_gets_the_default_pause_reasons(db):
         ("MEETING", "회의", False),
         ("OTHER", "기타", False),
         ("MISSED_OFFER", "부재 (자동)", True),
+        ("ENABLED_AGAIN", "계정 재활성화 (자동)", True),
     ]
     assert Company.objects.get(pk=company.pk).phone == "02-111-2222"
 

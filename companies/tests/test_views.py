@@ -34,7 +34,7 @@ def test_admin_creates_a_company_with_default_pause_reasons(client, admin_user):
     assert response.status_code == 302
     company = Company.objects.get(name="감마 콜센터")
     assert company.phone == "02-555-0000"
-    assert PauseReason.objects.filter(company=company).count() == 5
+    assert PauseReason.objects.filter(company=company).count() == 6
 
 
 def test_company_form_says_what_is_wrong(client, admin_user):
