@@ -30,7 +30,7 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def _bearer_from_scope(scope) -> tuple[str | None, str | None]:
+def bearer_from_scope(scope) -> tuple[str | None, str | None]:
     """(token, subprotocol to accept): `?token=…`, or Sec-WebSocket-Protocol `bearer, <token>` for browsers."""
     protocols = list(scope.get("subprotocols") or [])
     if len(protocols) >= 2 and protocols[0].lower() == "bearer":
@@ -82,7 +82,7 @@ class SignalingConsumer(AsyncWebsocketConsumer):
         return True
 
     async def connect(self):
-        token, subprotocol = _bearer_from_scope(self.scope)
+        token, subprotocol = bearer_from_scope(self.scope)
         user = None
         if token:
             found = await _token_owner(token)

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (session-authenticated, origin-checked)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (session-authenticated, origin-checked; see
+pbx.websocket_origin for the bearer-token clients that send no Origin)."""
 
 import gc
 import os
@@ -10,14 +11,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loaded)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from pbx.routing import websocket_urlpatterns  # noqa: E402
+from pbx.websocket_origin import OriginOrBearerValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": OriginOrBearerValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

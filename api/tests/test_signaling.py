@@ -27,11 +27,12 @@ async def close_worker_thread_connections():
     await database_sync_to_async(connections.close_all)()
 
 
-async def open_socket(*, token=None, session_of=None, protocols=None, browser=None):
-    headers = list(ORIGIN)
-    path = "/ws/signaling"
+async def open_socket(
+    *, token=None, session_of=None, protocols=None, browser=None, origin=ORIGIN, path="/ws/signaling"
+):
+    headers = list(origin)
     if token:
-        path += f"?token={token}"
+        path += f"{'&' if '?' in path else '?'}token={token}"
     if session_of is not None:
         browser = browser or Client()
         await database_sync_to_async(browser.force_login)(session_of)
@@ -179,6 +180,57 @@ async def test_socket_without_a_valid_sign_in_is_refused(db, token):
 
     assert not connected
     assert code == 4401
+
+
+# --- clients that are not browsers (no Origin) ------------------------------------------------------------------
+
+HOST_ONLY = [(b"host", b"127.0.0.1")]
+
+
+async def test_a_client_without_origin_signs_in_with_its_token_and_signals(agent_a, manager_a):
+    """A desk softphone or a CRM's server sends no Origin: no site can lead it, so its bearer token is enough."""
+    softphone_token = await database_sync_to_async(token_issue)(user=agent_a)
+    softphone, connected, subprotocol = await open_socket(protocols=["bearer", softphone_token.token], origin=HOST_ONLY)
+    browser = await signed_in(manager_a)
+
+    assert connected and subprotocol == "bearer"
+    assert await softphone.receive_json_from() == {"type": "ready", "user_id": agent_a.pk}
+    await send(softphone, {"type": "offer", "to": manager_a.pk, "payload": {"sdp": "v=0"}})
+    assert await browser.receive_json_from() == {"type": "offer", "from": agent_a.pk, "payload": {"sdp": "v=0"}}
+    await softphone.disconnect()
+    await browser.disconnect()
+
+
+async def test_a_client_without_origin_is_known_by_its_token_only(agent_a, manager_a):
+    issued = await database_sync_to_async(token_issue)(user=agent_a)
+
+    cookie_only, cookie_connected, _ = await open_socket(session_of=manager_a, origin=HOST_ONLY)
+    forged, forged_connected, _ = await open_socket(token="forged", session_of=manager_a, origin=HOST_ONLY)
+    with_both, _connected, _ = await open_socket(token=issued.token, session_of=manager_a, origin=HOST_ONLY)
+
+    assert not cookie_connected and not forged_connected  # a session cookie alone does not do without Origin
+    assert (await with_both.receive_json_from())["user_id"] == agent_a.pk  # the token's user, not the cookie's
+    await with_both.disconnect()
+
+
+async def test_without_origin_only_the_signaling_socket_opens(agent_a):
+    issued = await database_sync_to_async(token_issue)(user=agent_a)
+
+    _console, connected, _ = await open_socket(
+        token=issued.token, session_of=agent_a, origin=HOST_ONLY, path="/ws/console/?page=agent"
+    )
+
+    assert not connected
+
+
+async def test_a_foreign_origin_is_refused_even_with_a_valid_token(agent_a):
+    issued = await database_sync_to_async(token_issue)(user=agent_a)
+
+    _socket, connected, _ = await open_socket(
+        token=issued.token, origin=[(b"origin", b"http://evil.example"), (b"host", b"127.0.0.1")]
+    )
+
+    assert not connected
 
 
 async def test_revoked_token_opens_no_socket(agent_a):

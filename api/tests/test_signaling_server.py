@@ -97,6 +97,20 @@ async def test_two_browsers_exchange_an_offer_and_an_answer_through_daphne(daphn
     assert answer == {"type": "answer", "from": manager_a.pk, "payload": {"sdp": "v=0 a"}}
 
 
+async def test_a_softphone_without_origin_signs_in_with_its_token_through_daphne(daphne_url, agent_a):
+    token = (await database_sync_to_async(token_issue)(user=agent_a)).token
+
+    async with (
+        aiohttp.ClientSession() as http,  # aiohttp sends no Origin, as a desk softphone or a CRM's server
+        http.ws_connect(daphne_url, protocols=("bearer", token)) as softphone,
+    ):
+        assert softphone.protocol == "bearer"
+        assert await receive(softphone) == {"type": "ready", "user_id": agent_a.pk}
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises((aiohttp.WSServerHandshakeError, aiohttp.ClientOSError)):
+            await http.ws_connect(daphne_url)  # no Origin and no token: nobody
+
+
 async def test_daphne_refuses_the_handshake_without_a_valid_token(daphne_url):
     async with aiohttp.ClientSession() as http:
         # Daphne turns the refusal into a 403 or drops the connection: either way no socket opens.
