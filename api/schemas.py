@@ -190,7 +190,9 @@ class PauseReasonOut(Schema):
     code: str
     name_ko: str
     name_en: str
-    is_automatic: bool = Field(description="Set only by the product (a missed call); a person cannot choose it.")
+    is_automatic: bool = Field(
+        description="Set only by the product (a missed call, an account enabled again); a person cannot choose it."
+    )
     is_active: bool
 
 

@@ -20,7 +20,7 @@ class PauseReasonForm(forms.ModelForm):
     def clean_is_active(self):
         active = self.cleaned_data["is_active"]
         if self.instance.pk and self.instance.is_automatic and not active:
-            raise forms.ValidationError(_("The automatic reason cannot be switched off: missed calls need it."))
+            raise forms.ValidationError(_("An automatic reason cannot be switched off: the product sets it."))
         return active
 
     def clean(self):

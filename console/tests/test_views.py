@@ -30,7 +30,7 @@ def test_agent_console_shows_state_buttons_and_the_company_reasons(client, agent
     body = response.content.decode()
     assert 'id="agent-state"' in body and 'id="current-call"' in body and 'id="my-calls"' in body
     assert "점심" in body  # Korean by default
-    assert "부재 (자동)" not in body  # the automatic reason is never offered
+    assert "부재 (자동)" not in body and "계정 재활성화" not in body  # the automatic reasons are never offered
     assert 'ws-connect="/ws/console/?page=agent"' in body
 
 
@@ -257,9 +257,10 @@ def test_pause_reason_form_says_what_is_wrong(client, manager_a):
     assert set(response.context["form"].errors) >= {"name_ko", "name_en", "position"}
 
 
-def test_automatic_reason_cannot_be_switched_off(client, manager_a, company_a):
+@pytest.mark.parametrize("code", [PauseReason.Code.MISSED_OFFER, PauseReason.Code.ENABLED_AGAIN])
+def test_automatic_reasons_cannot_be_switched_off(client, manager_a, company_a, code):
     client.force_login(manager_a)
-    auto = _reason(company_a, PauseReason.Code.MISSED_OFFER)
+    auto = _reason(company_a, code)
     response = client.post(
         reverse("console:pause_reasons"),
         {"reason_id": auto.pk, "name_ko": auto.name_ko, "name_en": auto.name_en, "position": 5},
