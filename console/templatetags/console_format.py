@@ -1,9 +1,11 @@
-"""How the console writes durations and rates (1:05:09, 4:07, 83.4 %), timeline entries and hang-up causes."""
+"""How the console writes durations and rates (1:05:09, 4:07, 83.4 %), phone numbers (010-1234-5678), timeline
+entries and hang-up causes."""
 
 from django import template
 from django.utils.formats import number_format
 
 from calls import labels
+from pbx.phone_display import phone_display
 
 register = template.Library()
 
@@ -24,6 +26,11 @@ def percent(ratio) -> str:
         return "–"
     # Rounded first: number_format alone cuts 11.76 to 11.7.
     return f"{number_format(round(ratio * 100, 1), 1)} %"
+
+
+@register.filter
+def phone(number) -> str:
+    return phone_display(number)
 
 
 @register.filter
