@@ -25,7 +25,18 @@ from pydantic import (
 
 from accounts.models import Role, User
 from accounts.states import ActivityState
-from calls.models import Call, CallEvent, CallState, Direction, Disposition, HangupSide, Offer, OfferResult
+from calls.models import (
+    NOTE_MAX_CHARS,
+    Call,
+    CallEvent,
+    CallNote,
+    CallState,
+    Direction,
+    Disposition,
+    HangupSide,
+    Offer,
+    OfferResult,
+)
 from companies.models import Company
 from pbx.validators import BUSINESS_NUMBER_PATTERN, PHONE_PATTERN
 
@@ -410,9 +421,23 @@ class CallEventOut(Schema):
     detail: dict
 
 
+class CallNoteOut(Schema):
+    text: str = Field(description="What the agent or a manager wrote about the call; '' when nobody did.")
+    updated_at: datetime | None
+    updated_by: AgentRef | None = Field(description="Who wrote it last (an agent or a manager).")
+
+
+NoteText = text(NOTE_MAX_CHARS)  # named outside the class: its field `text` would hide the function there
+
+
+class CallNoteIn(BodyIn):
+    text: NoteText = Field(description="The whole note; '' removes it.")
+
+
 class CallDetailOut(CallOut):
     offers: list[OfferOut]
     events: list[CallEventOut]
+    note: CallNoteOut
 
 
 class CallPageOut(Schema):
@@ -488,10 +513,17 @@ def event_out(event: CallEvent, zone: ZoneInfo) -> dict:
     return {"at": local(event.at, zone), "kind": event.kind, "channel_id": event.channel_id, "detail": detail}
 
 
-def call_detail_out(call: Call, *, offers, events) -> dict:
+def call_note_out(note: CallNote | None, zone) -> dict:
+    if note is None:
+        return {"text": "", "updated_at": None, "updated_by": None}
+    return {"text": note.text, "updated_at": local(note.updated_at, zone), "updated_by": agent_ref(note.updated_by)}
+
+
+def call_detail_out(call: Call, *, offers, events, note: CallNote | None) -> dict:
     zone = zone_of(call.company)
     return {
         **call_out(call),
         "offers": [offer_out(offer, zone) for offer in offers],
         "events": [event_out(event, zone) for event in events],
+        "note": call_note_out(note, zone),
     }

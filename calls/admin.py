@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdmin
-from calls.models import Call, CallEvent, Offer, Queue
+from calls.models import Call, CallEvent, CallNote, Offer, Queue
 from pbx.encryption import blind_index
 
 
@@ -36,6 +36,15 @@ class CallEventInline(admin.TabularInline):
     exclude = ["key"]
 
 
+class CallNoteInline(admin.StackedInline):
+    """Read here; written by the agents and managers on the call's page, where who may write it is decided."""
+
+    model = CallNote
+    extra = 0
+    can_delete = False
+    readonly_fields = ["text", "updated_at", "updated_by"]
+
+
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
     list_display = [
@@ -51,7 +60,7 @@ class CallAdmin(ReadOnlyAdmin):
     search_fields = ["dialed_number"]
     search_help_text = "Dialed number, or an exact caller number."
     date_hierarchy = "enqueued_at"
-    inlines = [OfferInline, CallEventInline]
+    inlines = [CallNoteInline, OfferInline, CallEventInline]
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)

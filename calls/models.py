@@ -273,3 +273,27 @@ class CallEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%H:%M:%S} {self.kind} {self.channel_id}"
+
+
+# Enough for what an agent writes in wrap-up; a CRM's free text is not kept here.
+NOTE_MAX_CHARS = 2000
+
+
+class CallNote(models.Model):
+    """What people wrote about a call (the agent's wrap-up notes), one text per call. Encrypted: callers tell agents
+    their names, addresses and troubles. A table of its own, so the telephony engine's writes to the call's row (many
+    a second) never meet a person editing a note."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, primary_key=True, related_name="note")
+    text = EncryptedTextField(_("note"), blank=True, default="")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+
+    class Meta:
+        verbose_name = _("call note")
+        verbose_name_plural = _("call notes")
+
+    def __str__(self):
+        return f"note of call {self.call_id}"

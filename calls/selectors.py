@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
-from calls.models import Call, CallEvent, CallState, Direction, Disposition, Offer, Queue
+from calls.models import Call, CallEvent, CallNote, CallState, Direction, Disposition, Offer, Queue
 
 CURSOR_SALT = "console.calls.cursor"
 EARLIEST_DAY = date(1970, 1, 1)
@@ -193,6 +193,7 @@ def agent_today(*, agent: User, now: datetime | None = None) -> AgentDay:
     calls = list(
         Call.objects.filter(agent_id=agent.pk, company_id=agent.company_id, enqueued_at__gte=start)
         .select_related("queue")
+        .annotate(has_note=Exists(CallNote.objects.filter(call=OuterRef("pk"))))
         .order_by("-enqueued_at", "-id")[:200]
     )
     totals = Call.objects.filter(

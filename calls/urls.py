@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.call_log, name="log"),
     path("export.csv", views.call_export, name="export"),
     path("<int:call_id>/", views.call_detail, name="detail"),
+    path("<int:call_id>/note/", views.call_note, name="note"),
     path("queues/", views_queues.queue_list, name="queues"),
     path("queues/new/", views_queues.queue_edit, name="queue_new"),
     path("queues/<int:queue_id>/", views_queues.queue_edit, name="queue_edit"),

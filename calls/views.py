@@ -1,20 +1,24 @@
-"""The call log: filters, keyset pages, a call's detail with its timeline, and the filtered set as streamed CSV."""
+"""The call log: filters, keyset pages, a call's detail with its timeline and note, and the filtered set as streamed
+CSV."""
 
 import csv
 
 from asgiref.sync import sync_to_async
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from calls import selectors
 from calls.forms import CallFilterForm
-from calls.models import CallState, Direction, Disposition
+from calls.models import NOTE_MAX_CHARS, CallState, Direction, Disposition
+from calls.services_notes import call_note_save, call_note_text
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -90,6 +94,10 @@ def call_detail(request, call_id: int):
     call = selectors.call_detail(user=request.user, call_id=call_id)
     if call is None:
         raise Http404(_("No such call."))
+    return _detail_page(request, call)
+
+
+def _detail_page(request, call, *, note=None, note_error="", status=200):
     return render(
         request,
         "calls/detail.html",
@@ -98,8 +106,28 @@ def call_detail(request, call_id: int):
             "events": selectors.call_timeline(call=call),
             "offers": selectors.call_offers(call=call),
             "callbacks": list(call.callbacks.all().select_related("agent")),
+            "note": call_note_text(call) if note is None else note,
+            "note_error": note_error,
+            "note_max": NOTE_MAX_CHARS,
         },
+        status=status,
     )
+
+
+@require_POST
+@login_required
+def call_note(request, call_id: int):
+    """Save the call's note; a text that cannot be saved comes back in the form with the reason, not lost."""
+    call = selectors.call_detail(user=request.user, call_id=call_id)
+    if call is None:
+        raise Http404(_("No such call."))
+    text = request.POST.get("text", "")
+    try:
+        call_note_save(call=call, text=text, by=request.user)
+    except ValidationError as error:
+        return _detail_page(request, call, note=text, note_error=" ".join(error.messages), status=400)
+    messages.success(request, _("The note is saved."))
+    return redirect("calls:detail", call_id=call.pk)
 
 
 def _csv_header() -> list[str]:

@@ -1,11 +1,24 @@
-"""The call log: filtered, newest first, cursor-paginated; one call with its offers and event timeline."""
+"""The call log: filtered, newest first, cursor-paginated; one call with its offers, event timeline and note."""
 
 from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router
 
-from api.schemas import CallDetailOut, CallPageOut, CallQuery, Id, call_detail_out, call_out, responses
+from api.schemas import (
+    CallDetailOut,
+    CallNoteIn,
+    CallNoteOut,
+    CallPageOut,
+    CallQuery,
+    Id,
+    call_detail_out,
+    call_note_out,
+    call_out,
+    responses,
+    zone_of,
+)
 from api.selectors import CallFilters, call_offers, calls_page
-from calls.models import Call
+from calls.models import Call, CallNote
+from calls.services_notes import call_note_save
 
 router = Router(tags=["calls"])
 
@@ -24,9 +37,29 @@ def list_calls(request, query: Query[CallQuery]):
     summary="Get a call with its offers and timeline",
 )
 def get_call(request, call_id: Path[Id]):
-    call = get_object_or_404(
-        Call.objects.visible_to(request.user).select_related("company", "queue", "agent"), pk=call_id
-    )
+    call = _visible_call(request, call_id)
     return call_detail_out(
-        call, offers=call_offers(user=request.user, call=call), events=call.events.order_by("at", "id")
+        call,
+        offers=call_offers(user=request.user, call=call),
+        events=call.events.order_by("at", "id"),
+        note=CallNote.objects.select_related("updated_by").filter(call=call).first(),
+    )
+
+
+@router.put(
+    "/{call_id}/note",
+    response=responses({200: CallNoteOut}, 400, 401, 404, 422),
+    summary="Write a call's note",
+)
+def put_call_note(request, call_id: Path[Id], payload: CallNoteIn):
+    """Whoever may see the call may write its note (the agent who took it, the company's managers, admins). The text
+    replaces the note; an empty one removes it."""
+    call = _visible_call(request, call_id)
+    note = call_note_save(call=call, text=payload.text, by=request.user)
+    return call_note_out(note, zone_of(call.company))
+
+
+def _visible_call(request, call_id: int) -> Call:
+    return get_object_or_404(
+        Call.objects.visible_to(request.user).select_related("company", "queue", "agent"), pk=call_id
     )

@@ -44,6 +44,9 @@ class JsonClient:
     def patch(self, path, body=None, **kwargs):
         return self.request("PATCH", path, body, **kwargs)
 
+    def put(self, path, body=None, **kwargs):
+        return self.request("PUT", path, body, **kwargs)
+
     def delete(self, path, **kwargs):
         return self.request("DELETE", path, **kwargs)
 

@@ -63,6 +63,42 @@ def test_call_detail_has_its_offers_and_timeline_in_seoul_time(everyone, api_as,
     assert "caller_number_index" not in flat and "gAAAA" not in flat  # no blind index, no Fernet token
 
 
+def test_a_calls_note_is_written_by_who_may_see_the_call_and_read_with_it(everyone, api_as, seeded_calls):
+    call = seeded_calls[0]  # agent_a's, in company A
+
+    written = api_as(everyone["agent_a"]).put(f"calls/{call.pk}/note", {"text": "  고객이 환불을 원함  "})
+    body = api_as(everyone["manager_a"]).get(f"calls/{call.pk}").json()
+
+    assert written.status_code == 200
+    assert written.json()["text"] == "고객이 환불을 원함" and written.json()["updated_at"].endswith("+09:00")
+    assert body["note"]["text"] == "고객이 환불을 원함" and body["note"]["updated_by"]["username"] == "agent_a"
+    assert "gAAAA" not in repr(body)
+
+
+@pytest.mark.parametrize(("writer", "status"), [("agent_b", 404), ("manager_b", 404), ("manager_a", 200)])
+def test_a_calls_note_from_who_cannot_see_the_call_is_refused(everyone, api_as, seeded_calls, writer, status):
+    call = seeded_calls[0]
+
+    response = api_as(everyone[writer]).put(f"calls/{call.pk}/note", {"text": "noted"})
+
+    assert response.status_code == status
+    note = api_as(everyone["admin"]).get(f"calls/{call.pk}").json()["note"]
+    assert note["text"] == ("noted" if status == 200 else "")
+
+
+def test_a_calls_note_too_long_or_misspelled_is_refused_and_nothing_changes(everyone, api_as, seeded_calls):
+    call, client = seeded_calls[0], api_as(everyone["agent_a"])
+    client.put(f"calls/{call.pk}/note", {"text": "kept"})
+
+    too_long = client.put(f"calls/{call.pk}/note", {"text": "x" * 2001})
+    misspelled = client.put(f"calls/{call.pk}/note", {"txt": "lost?"})
+    emptied = client.put(f"calls/{call.pk}/note", {"text": ""})
+
+    assert (too_long.status_code, misspelled.status_code) == (422, 422)
+    assert "text" in too_long.json()["error"]["fields"]
+    assert emptied.status_code == 200 and emptied.json() == {"text": "", "updated_at": None, "updated_by": None}
+
+
 def test_days_are_seoul_days(everyone, api_as, seeded_calls):
     client = api_as(everyone["admin"])
 

@@ -21,6 +21,7 @@ def test_openapi_document_describes_every_route_with_bearer_auth(db):
         "/api/v1/companies/{company_id}",
         "/api/v1/calls",
         "/api/v1/calls/{call_id}",
+        "/api/v1/calls/{call_id}/note",
         "/api/v1/pause-reasons",
     }
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"

@@ -291,6 +291,32 @@ def test_missed_calls_arrive_live_and_can_be_called_back_from_the_refreshed_list
     assert not [e for e in page.csp_errors if "Content Security Policy" in e or "htmx" in e.lower()], page.csp_errors
 
 
+def test_in_wrap_up_the_agent_writes_the_calls_note_and_the_manager_reads_it(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    from calls.models import CallNote
+
+    company, manager, agents, queue = call_center
+    page = signed_in_page(chromium, console_server, agents[1].username)
+    wait_live(page)
+    call = SimulatedCall(agent=agents[1], queue=queue, caller="01055550003")
+    console_server.on_server(call.ring)
+    console_server.on_server(call.answer)
+    ended = console_server.on_server(call.hang_up)
+
+    page.locator("#agent-state [data-note-link]").click(timeout=LIVE_TIMEOUT)  # the wrap-up hint's link
+    expect(page.locator("dl.facts")).to_contain_text("010-5555-0003")
+    page.fill("[data-note] textarea[name=text]", "주소 변경 요청, 내일 회신")
+    page.click("[data-action=save-note]")
+    expect(page.locator(".message")).to_contain_text("메모를 저장했습니다")
+    expect(page.locator("[data-note] textarea")).to_have_value("주소 변경 요청, 내일 회신")
+    assert CallNote.objects.get(call_id=ended.pk).updated_by_id == agents[1].pk
+
+    manager_page = signed_in_page(chromium, console_server, manager.username)
+    manager_page.goto(f"{console_server.url}/calls/{ended.pk}/")
+    expect(manager_page.locator("[data-note] textarea")).to_have_value("주소 변경 요청, 내일 회신")
+
+
 def test_a_wallboard_signed_out_in_another_tab_goes_to_the_sign_in_page(console_server, chromium, call_center):
     """The server closes the socket of a signed-out session (4401); the page reloads, and the sign-in page shows
     instead of a wallboard that quietly stopped (or, before, went on) updating."""
