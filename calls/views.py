@@ -91,10 +91,14 @@ def call_log(request):
 @require_GET
 @login_required
 def call_detail(request, call_id: int):
+    return _detail_page(request, _visible_call(request, call_id))
+
+
+def _visible_call(request, call_id: int):
     call = selectors.call_detail(user=request.user, call_id=call_id)
     if call is None:
         raise Http404(_("No such call."))
-    return _detail_page(request, call)
+    return call
 
 
 def _detail_page(request, call, *, note=None, note_error="", status=200):
@@ -118,9 +122,7 @@ def _detail_page(request, call, *, note=None, note_error="", status=200):
 @login_required
 def call_note(request, call_id: int):
     """Save the call's note; a text that cannot be saved comes back in the form with the reason, not lost."""
-    call = selectors.call_detail(user=request.user, call_id=call_id)
-    if call is None:
-        raise Http404(_("No such call."))
+    call = _visible_call(request, call_id)
     text = request.POST.get("text", "")
     try:
         call_note_save(call=call, text=text, by=request.user)
