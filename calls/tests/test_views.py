@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from calls.models import Call, Direction, Disposition, Queue
+from calls.services_notes import call_note_save
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +180,18 @@ def test_csv_export_streams_the_filtered_set_in_company_time(client, manager_a, 
     rows = csv_rows(response)
     assert len(rows) == 2 and rows[1][5] == "010-5555-0001"
     assert rows[0][0] == "통화"  # Korean headers by default
+
+
+def test_csv_export_carries_each_calls_note_in_its_last_column(client, manager_a, company_a):
+    noted, plain = make_call(company=company_a, n=1), make_call(company=company_a, n=2)
+    call_note_save(call=noted, text="=환불 요청\n내일 회신", by=manager_a)
+    client.force_login(manager_a)
+
+    header, *rows = csv_rows(client.get(reverse("calls:export")))
+
+    assert header[-1] == "메모"
+    # A note is somebody's text: one that starts like a formula is made plain text, as names are.
+    assert {row[0]: row[-1] for row in rows} == {str(noted.pk): "'=환불 요청\n내일 회신", str(plain.pk): ""}
 
 
 def test_csv_export_of_an_agent_holds_only_their_calls(client, agent_a, company_a):
