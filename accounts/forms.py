@@ -117,3 +117,17 @@ class PasswordResetForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class OwnPasswordChangeForm(PasswordResetForm):
+    """A signed-in user's new password of their own: the current one first, so a screen left unlocked is not enough to
+    take the account over."""
+
+    current = forms.CharField(label=_("Current password"), widget=forms.PasswordInput, strip=False)
+    field_order = ["current", "password1", "password2"]
+
+    def clean_current(self):
+        current = self.cleaned_data["current"]
+        if not self.user.check_password(current):
+            raise forms.ValidationError(_("That is not your current password."), code="wrong_current")
+        return current

@@ -317,6 +317,25 @@ def test_in_wrap_up_the_agent_writes_the_calls_note_and_the_manager_reads_it(con
     expect(manager_page.locator("[data-note] textarea")).to_have_value("주소 변경 요청, 내일 회신")
 
 
+def test_an_agent_changes_their_own_password_from_the_header(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    from accounts.models import User
+
+    company, manager, agents, queue = call_center
+    page = signed_in_page(chromium, console_server, agents[2].username)
+    page.click("[data-my-account]")
+    page.fill("input[name=current]", PASSWORD)
+    page.fill("input[name=password1]", "a-long-and-unusual-passphrase-7")
+    page.fill("input[name=password2]", "a-long-and-unusual-passphrase-7")
+    page.click("[data-action=change-password]")
+
+    expect(page.locator(".message")).to_contain_text("비밀번호를 변경했습니다")
+    expect(page.locator("#agent-state")).to_be_visible()  # still signed in, back on the console
+    assert User.objects.get(pk=agents[2].pk).check_password("a-long-and-unusual-passphrase-7")
+    assert not page.csp_errors, page.csp_errors
+
+
 def test_a_wallboard_signed_out_in_another_tab_goes_to_the_sign_in_page(console_server, chromium, call_center):
     """The server closes the socket of a signed-out session (4401); the page reloads, and the sign-in page shows
     instead of a wallboard that quietly stopped (or, before, went on) updating."""
