@@ -281,7 +281,7 @@ def _manages_users(actor: User) -> bool:
     return actor.role in (Role.SYSTEM_ADMIN, Role.MANAGER)
 
 
-def _check_may_edit(*, actor: User, user: User, changes=frozenset({"is_active"})) -> None:
+def _check_may_edit(*, actor: User, user: User, changes) -> None:
     """Admins change anyone; managers their company's agents, and on themselves only OWN_PROFILE_FIELDS (as in the
     console, where a manager's users page lists agents only): a manager could otherwise take over another manager's
     account by setting its password."""
@@ -308,7 +308,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
     """Signs the user out everywhere at once (tokens revoked, sockets closed) and takes an agent out of routing."""
     if user.pk == actor.pk and _manages_users(actor):
         raise Conflict(_("You cannot deactivate your own account."))
-    _check_may_edit(actor=actor, user=user)
+    _check_may_edit(actor=actor, user=user, changes={"is_active"})
     user = user_locked(user.pk)
     if user.role == Role.AGENT and user.activity_state in (ActivityState.CALLING, ActivityState.ON_CALL):
         # As in the console: nobody's call is cut by taking their account away; deactivate them once it is over.
@@ -336,7 +336,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
 
 @transaction.atomic
 def user_reactivate(*, actor: User, user: User) -> User:
-    _check_may_edit(actor=actor, user=user)
+    _check_may_edit(actor=actor, user=user, changes={"is_active"})
     user = user_locked(user.pk)
     if not user.is_active:
         user.is_active = True

@@ -149,6 +149,11 @@ def call_detail(*, user: User, call_id: int) -> Call | None:
     )
 
 
+def call_note_text(*, call: Call) -> str:
+    """The call's note, '' when nobody wrote one."""
+    return call_notes(calls=[call]).get(call.pk, "")
+
+
 def call_notes(*, calls) -> dict[int, str]:
     """{call id: its note} for the calls that have one."""
     return dict(CallNote.objects.filter(call_id__in=[call.pk for call in calls]).values_list("call_id", "text"))

@@ -8,12 +8,6 @@ from accounts.models import User
 from calls.models import NOTE_MAX_CHARS, Call, CallNote
 
 
-def call_note_text(call: Call) -> str:
-    """The call's note, '' when nobody wrote one."""
-    note = CallNote.objects.filter(call=call).first()
-    return note.text if note is not None else ""
-
-
 @transaction.atomic
 def call_note_save(*, call: Call, text: str, by: User) -> CallNote | None:
     """Set the note of a call `by` may see (Call.objects.visible_to; raises Call.DoesNotExist otherwise). An empty

@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from calls import selectors
 from calls.forms import CallFilterForm
 from calls.models import NOTE_MAX_CHARS, CallState, Direction, Disposition
-from calls.services_notes import call_note_save, call_note_text
+from calls.services_notes import call_note_save
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -110,7 +110,7 @@ def _detail_page(request, call, *, note=None, note_error="", status=200):
             "events": selectors.call_timeline(call=call),
             "offers": selectors.call_offers(call=call),
             "callbacks": list(call.callbacks.all().select_related("agent")),
-            "note": call_note_text(call) if note is None else note,
+            "note": selectors.call_note_text(call=call) if note is None else note,
             "note_error": note_error,
             "note_max": NOTE_MAX_CHARS,
         },

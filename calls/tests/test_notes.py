@@ -6,7 +6,8 @@ from django.db import connection
 from django.urls import reverse
 
 from calls.models import NOTE_MAX_CHARS, Call, CallNote
-from calls.services_notes import call_note_save, call_note_text
+from calls.selectors import call_note_text
+from calls.services_notes import call_note_save
 from console.tests.simulated_calls import SimulatedCall
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def answered_call(agent_a, queue_a):
 
 def test_the_agent_who_took_the_call_writes_its_note_and_a_manager_rewrites_it(answered_call, agent_a, manager_a):
     call_note_save(call=answered_call, text=f"  {NOTE}\n", by=agent_a)
-    assert call_note_text(answered_call) == NOTE  # trimmed
+    assert call_note_text(call=answered_call) == NOTE  # trimmed
 
     call_note_save(call=answered_call, text="Called back, solved.", by=manager_a)
 
@@ -60,14 +61,14 @@ def test_a_note_too_long_is_refused_and_the_old_one_kept(answered_call, agent_a)
     with pytest.raises(ValidationError, match=str(NOTE_MAX_CHARS)):
         call_note_save(call=answered_call, text="x" * (NOTE_MAX_CHARS + 1), by=agent_a)
 
-    assert call_note_text(answered_call) == NOTE
+    assert call_note_text(call=answered_call) == NOTE
 
 
 def test_an_empty_note_removes_it(answered_call, agent_a):
     call_note_save(call=answered_call, text=NOTE, by=agent_a)
 
     assert call_note_save(call=answered_call, text="   ", by=agent_a) is None
-    assert not CallNote.objects.exists() and call_note_text(answered_call) == ""
+    assert not CallNote.objects.exists() and call_note_text(call=answered_call) == ""
 
 
 # --- the call's page ---------------------------------------------------------------------------------------------
