@@ -295,7 +295,7 @@ def queues_waiting(*, company_id: int) -> list[QueueWaiting]:
 
 @dataclass
 class Figures:
-    """Today's figures for a queue or an agent (definitions are on the wallboard)."""
+    """A queue's or an agent's figures over a period, today's on the wallboard (definitions are on its page)."""
 
     offered: int = 0
     answered: int = 0
@@ -343,7 +343,7 @@ def _figure_aggregates():
     }
 
 
-def _figures(row) -> Figures:
+def figures_of(row) -> Figures:
     return Figures(
         offered=row["offered"],
         answered=row["answered"],
@@ -354,50 +354,71 @@ def _figures(row) -> Figures:
     )
 
 
-def missed_offers_per_agent(*, company_id: int, since: datetime):
-    """(agent id, offers they let ring out or refused) of the company since then (index `offer_company_time`)."""
-    return (
-        Offer.objects.missed()
-        .filter(company_id=company_id, offered_at__gte=since)
-        .values_list("agent_id")
-        .annotate(n=Count("id"))
+def missed_offers_per_agent(*, company_id: int, since: datetime, until: datetime | None = None):
+    """(agent id, offers they let ring out or refused) of the company in that time (index `offer_company_time`)."""
+    offers = Offer.objects.missed().filter(company_id=company_id, offered_at__gte=since)
+    if until is not None:
+        offers = offers.filter(offered_at__lt=until)
+    return offers.values_list("agent_id").annotate(n=Count("id"))
+
+
+def ended_calls(*, company_id: int, start: datetime, end: datetime | None = None):
+    """The company's calls that entered between start and end (open: up to now) and are over (index
+    `call_company_time`). Offered means the call reached us and is over: a call still waiting is not yet answered nor
+    abandoned."""
+    calls = Call.objects.filter(company_id=company_id, enqueued_at__gte=start, state=CallState.ENDED)
+    return calls.filter(enqueued_at__lt=end) if end is not None else calls
+
+
+def queue_figures(calls):
+    """Figures of queue calls, grouped by whatever `calls` was grouped by with .values() (nothing: one row)."""
+    return calls.filter(queue__isnull=False).annotate(
+        **_figure_aggregates(),
+        within=Count("id", filter=_ANSWERED & Q(wait_seconds__lte=F("queue__service_level_seconds"))),
     )
 
 
-def wallboard_figures(*, company, now: datetime | None = None) -> WallboardFigures:
-    """Three grouped queries over today's calls of the company (index `call_company_time`) and one over offers."""
-    start = today_start(zone_of(company), now=now)
-    # Offered means the call reached the queue and is over: a call still waiting is not yet answered nor abandoned.
-    today = Call.objects.filter(company_id=company.pk, enqueued_at__gte=start, state=CallState.ENDED)
+def figures_add(total: Figures, figures: Figures) -> None:
+    for name in (
+        "offered",
+        "answered",
+        "abandoned",
+        "within_service_level",
+        "wait_answered_total",
+        "handle_total",
+        "missed_offers",
+    ):
+        setattr(total, name, getattr(total, name) + getattr(figures, name))
+
+
+def period_figures(*, company, start: datetime, end: datetime | None = None, agents=None) -> WallboardFigures:
+    """Figures per queue (every active queue, and any other that had calls), their total, and per agent (`agents`,
+    the active ones unless given): three grouped queries over the period's calls and one over its offers."""
+    calls = ended_calls(company_id=company.pk, start=start, end=end)
     queues = list(Queue.objects.filter(company_id=company.pk).order_by("number"))
     result = WallboardFigures()
-    by_queue = {
-        row["queue_id"]: row
-        for row in today.filter(queue__isnull=False)
-        .values("queue_id")
-        .annotate(
-            **_figure_aggregates(),
-            within=Count("id", filter=_ANSWERED & Q(wait_seconds__lte=F("queue__service_level_seconds"))),
-        )
-    }
+    by_queue = {row["queue_id"]: row for row in queue_figures(calls.values("queue_id"))}
     for queue in queues:
         row = by_queue.get(queue.pk)
         if row is not None or queue.is_active:
-            result.per_queue.append((queue, _figures(row) if row else Figures()))
+            result.per_queue.append((queue, figures_of(row) if row else Figures()))
     for _queue, figures in result.per_queue:
-        for name in ("offered", "answered", "abandoned", "within_service_level", "wait_answered_total", "handle_total"):
-            setattr(result.total, name, getattr(result.total, name) + getattr(figures, name))
+        figures_add(result.total, figures)
 
-    agents = list(wallboard_agents(company_id=company.pk))
+    agents = list(wallboard_agents(company_id=company.pk) if agents is None else agents)
     by_agent = {
         row["agent_id"]: row
-        for row in today.filter(agent__isnull=False).values("agent_id").annotate(**_figure_aggregates())
+        for row in calls.filter(agent__isnull=False).values("agent_id").annotate(**_figure_aggregates())
     }
-    missed = dict(missed_offers_per_agent(company_id=company.pk, since=start))
+    missed = dict(missed_offers_per_agent(company_id=company.pk, since=start, until=end))
     for agent in agents:
         row = by_agent.get(agent.pk)
-        figures = _figures(row) if row else Figures()
+        figures = figures_of(row) if row else Figures()
         figures.missed_offers = missed.get(agent.pk, 0)
         result.per_agent.append((agent, figures))
     result.total.missed_offers = sum(missed.values())
     return result
+
+
+def wallboard_figures(*, company, now: datetime | None = None) -> WallboardFigures:
+    return period_figures(company=company, start=today_start(zone_of(company), now=now))

@@ -6,13 +6,13 @@ or a reload shows).
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.decorators import role_required
 from accounts.models import Role, User
 from accounts.services import ActivityChangeRefused, Actor, activity_change, agent_choose_after_call
 from accounts.states import ActivityState
@@ -23,21 +23,6 @@ from console import panels
 from console.forms import PauseReasonForm
 from console.selectors import pause_time_today
 from pbx.ids import parse_id
-
-
-def _role_required(*roles):
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if request.user.role not in roles:
-                raise PermissionDenied(_("This page is not for your role."))
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
 
 
 def _reason(request, company_id) -> PauseReason | None:
@@ -52,13 +37,13 @@ def _reason(request, company_id) -> PauseReason | None:
 
 @require_GET
 @vary_on_headers("HX-Request")
-@_role_required(Role.AGENT)
+@role_required(Role.AGENT)
 def agent_console(request):
     return render(request, panels.AGENT_TEMPLATE, panels.agent_context(request.user))
 
 
 @require_POST
-@_role_required(Role.AGENT)
+@role_required(Role.AGENT)
 def agent_state(request):
     """The agent's own state buttons: READY, AWAY with a reason, TRAINING, and ending wrap-up."""
     agent = request.user
@@ -86,7 +71,7 @@ def agent_state(request):
 
 
 @require_POST
-@_role_required(Role.AGENT)
+@role_required(Role.AGENT)
 def after_call(request):
     """What wrap-up turns into: READY (default), AWAY with a reason or TRAINING."""
     agent = request.user
@@ -124,7 +109,7 @@ def _wallboard_company(request) -> Company | None:
 
 @require_GET
 @vary_on_headers("HX-Request")
-@_role_required(Role.MANAGER, Role.SYSTEM_ADMIN)
+@role_required(Role.MANAGER, Role.SYSTEM_ADMIN)
 def wallboard(request):
     company = _wallboard_company(request)
     if company is None:
@@ -134,7 +119,7 @@ def wallboard(request):
 
 
 @require_POST
-@_role_required(Role.MANAGER, Role.SYSTEM_ADMIN)
+@role_required(Role.MANAGER, Role.SYSTEM_ADMIN)
 def wallboard_agent_state(request, agent_id: int):
     """A manager sets an agent READY, AWAY (with a reason) or DISABLED; the audit log records the manager."""
     agent = get_object_or_404(User.objects.visible_to(request.user).agents(), pk=agent_id)
@@ -220,7 +205,7 @@ def _reasons_company(request) -> Company:
     return get_object_or_404(Company.objects.visible_to(request.user), pk=company_id)
 
 
-@_role_required(Role.MANAGER, Role.SYSTEM_ADMIN)
+@role_required(Role.MANAGER, Role.SYSTEM_ADMIN)
 def pause_reasons(request):
     """The company's reasons (editable, the automatic one shown but fixed) and today's time per reason per agent."""
     if request.user.is_system_admin and not (request.GET.get("company") or request.POST.get("company")):
@@ -245,7 +230,7 @@ def pause_reasons(request):
             "company": company,
             "reasons": reasons,
             "form": form,
-            "report": pause_time_today(company=company, reasons=reasons),
+            "report": pause_time_today(company=company),
         },
         status=400 if request.method == "POST" else 200,
     )
