@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "accounts",
     "calls",
     "console",
+    "reports",
     "ninja",  # serves Swagger UI from static files, so the docs page needs no CDN under the CSP
     "api",
 ]

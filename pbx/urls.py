@@ -21,6 +21,7 @@ urlpatterns = [
     path("console/", include("console.urls")),
     path("calls/", include("calls.urls")),
     path("companies/", include("companies.urls")),
+    path("reports/", include("reports.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     # Django admin's own sign-in form knows nothing of the login rate limit: every sign-in goes through ours.
     path("admin/login/", _admin_login),

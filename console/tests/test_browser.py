@@ -370,3 +370,43 @@ def test_a_wallboard_whose_session_ended_before_its_socket_opened_goes_to_the_si
     wallboard.route_web_socket(re.compile(r"/ws/console/"), end_the_session_then_connect)
     wallboard.reload()
     expect(wallboard).to_have_url(re.compile(r"/accounts/login/"), timeout=LIVE_TIMEOUT)
+
+
+def test_manager_opens_reports_from_the_nav_and_moves_between_days(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    company, manager, agents, queue = call_center
+    for agent in agents[:2]:
+        call = SimulatedCall(agent=agent, queue=queue, caller="010-3000-0001")
+        for step in (call.ring, call.answer, call.hang_up, call.end_wrapup):
+            console_server.on_server(step)
+    console_server.on_server(lambda: abandoned_call(company=company, queue=queue))
+
+    page = signed_in_page(chromium, console_server, manager.username, accept_downloads=True)
+    page.click("nav.topnav >> text=리포트")
+    expect(page.locator("h1")).to_contain_text("리포트")
+    days = page.locator("[data-report-table=days] tbody tr")
+    expect(days).to_have_count(7)  # the last seven days, today last
+    today = days.last
+    expect(today.locator("[data-offered]")).to_have_text("3")
+    expect(today.locator("[data-answered]")).to_have_text("2")
+    expect(page.locator("[data-report-table=queues] tr[data-queue='7000'] [data-abandoned]")).to_have_text("1")
+    first_agent = page.locator(f"[data-report-table=agents] tr[data-agent={agents[0].username}]")
+    expect(first_agent).to_contain_text(agents[0].first_name)
+    expect(first_agent.locator("[data-occupancy]")).not_to_have_text("–")  # they were ready, rang, talked
+    shoot(page, "reports-laptop")
+
+    with page.expect_download() as download_info:
+        page.click("[data-export=agents]")
+    lines = Path(download_info.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("상담원,아이디") and any(agents[0].username in line for line in lines[1:])
+
+    page.click("[data-span] >> text=어제")
+    expect(page.locator("[data-report-table=days] tbody tr")).to_have_count(1)
+    expect(page.locator("[data-report-table=days] tbody tr [data-offered]")).to_have_text("0")
+    assert page.csp_errors == []
+
+    page.fill("input[name=date_from]", "2026-05-02")
+    page.fill("input[name=date_to]", "2026-05-01")
+    page.click("[data-action=report]")  # answered 400, with the mistake at its field
+    expect(page.locator("[data-error-for=date_to]")).to_be_visible()

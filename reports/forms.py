@@ -1,0 +1,89 @@
+"""The report's choice of company (system admins) and days; each mistake is said at its field."""
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from calls.forms import PlainSelect
+from calls.selectors import EARLIEST_DAY
+from companies.models import Company
+from pbx.ids import parse_id
+from reports.selectors import MAX_DAYS, company_today
+
+
+class ReportForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.is_system_admin:
+            self.fields = {
+                "company": forms.ModelChoiceField(
+                    label=_("Company"),
+                    queryset=Company.objects.order_by("name"),
+                    widget=PlainSelect,
+                    empty_label=_("Choose a company"),
+                ),  # fmt: skip
+                **self.fields,
+            }
+
+    @classmethod
+    def for_request(cls, query, *, user) -> "ReportForm":
+        """Bound to the query string; with no days asked for, the last seven days up to today. A system admin's first
+        visit (no company yet) gets the empty form, not errors."""
+        data = query.copy()
+        if user.is_system_admin:
+            company = Company.objects.filter(pk=parse_id(data.get("company"))).first()
+        else:
+            company = user.company
+        if not data.get("date_from") and not data.get("date_to"):
+            if company is None:
+                return cls(user=user) if not data.get("company") else cls(data, user=user)
+            today = company_today(company)
+            data["date_from"] = (today - timedelta(days=6)).isoformat()
+            data["date_to"] = today.isoformat()
+        return cls(data, user=user)
+
+    def query(self) -> str:
+        """The valid form's choice as a query string (for the CSV links and the quick spans)."""
+        data = self.cleaned_data
+        values = {"date_from": data["date_from"].isoformat(), "date_to": data["date_to"].isoformat()}
+        if self.user.is_system_admin:
+            values = {"company": data["company"].pk, **values}
+        return urlencode(values)
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("date_from"), cleaned.get("date_to")
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day and day < EARLIEST_DAY:
+                self.add_error(name, _("Choose a day from 1970 on."))
+        if first and last:
+            if first > last:
+                self.add_error("date_to", _("The last day comes before the first day."))
+            elif (last - first).days + 1 > MAX_DAYS:
+                self.add_error(
+                    "date_to", _("A report covers at most %(days)d days: choose a shorter span.") % {"days": MAX_DAYS}
+                )
+        return cleaned
+
+    def company(self) -> Company:
+        return self.cleaned_data["company"] if self.user.is_system_admin else self.user.company
+
+
+def quick_spans(today: date) -> list[tuple[str, date, date]]:
+    """The spans managers ask for most, as links above the form."""
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    return [
+        (_("Today"), today, today),
+        (_("Yesterday"), today - timedelta(days=1), today - timedelta(days=1)),
+        (_("Last 7 days"), today - timedelta(days=6), today),
+        (_("This month"), month_start, today),
+        (_("Last month"), last_month_end.replace(day=1), last_month_end),
+    ]

@@ -1,0 +1,117 @@
+"""A company's report over a span of days: figures per day, per queue and per agent, and each agent's time per state.
+
+The wallboard shows today; this is the same figures (same definitions, same queries) over any days up to a quarter,
+counted in the company's own days (Asia/Seoul midnight to midnight), and the audit log's time per state beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.states import ActivityState
+from calls.models import Queue
+from calls.selectors import Figures, day_start, ended_calls, figures_of, period_figures, queue_figures, zone_of
+from companies.models import Company, PauseReason
+from console.selectors import ActivityTime, activity_time
+
+# A quarter: the longest span one page (and one set of queries over the calls) is asked for.
+MAX_DAYS = 92
+
+# The states an agent works in (the rest is away, training or disabled), and those of them spent on a call.
+WORKING_STATES = (ActivityState.READY, ActivityState.CALLING, ActivityState.ON_CALL, ActivityState.POST_PROCESSING)
+CALL_STATES = (ActivityState.CALLING, ActivityState.ON_CALL, ActivityState.POST_PROCESSING)
+# The columns of time per state, in the order agents go through them.
+REPORTED_STATES = (*WORKING_STATES, ActivityState.AWAY, ActivityState.TRAINING)
+
+
+def reported_state_labels() -> list[str]:
+    return [str(ActivityState(state).label) for state in REPORTED_STATES]
+
+
+@dataclass
+class AgentReport:
+    agent: User
+    figures: Figures
+    time: ActivityTime
+
+    @property
+    def occupancy(self) -> float | None:
+        """Time on calls (ringing, talking, wrap-up) ÷ time working (that and Ready)."""
+        by_state = self.time.seconds_by_state
+        working = sum(by_state.get(state, 0.0) for state in WORKING_STATES)
+        on_calls = sum(by_state.get(state, 0.0) for state in CALL_STATES)
+        return on_calls / working if working else None
+
+    def seconds_in(self, state: str) -> float:
+        return self.time.seconds_by_state.get(state, 0.0)
+
+    @property
+    def seconds_per_state(self) -> list[float]:
+        """In the order of REPORTED_STATES."""
+        return [self.seconds_in(state) for state in REPORTED_STATES]
+
+    def has_anything(self) -> bool:
+        f = self.figures
+        return bool(f.offered or f.missed_offers or self.time.seconds_by_state)
+
+
+@dataclass
+class CompanyReport:
+    company: Company
+    first_day: date
+    last_day: date  # no later than today: days still to come have nothing to count
+    days: list[tuple[date, Figures]] = field(default_factory=list)
+    per_queue: list[tuple[Queue, Figures]] = field(default_factory=list)
+    total: Figures = field(default_factory=Figures)
+    agents: list[AgentReport] = field(default_factory=list)
+    reasons: list[PauseReason] = field(default_factory=list)  # those agents were away for, in the company's order
+
+
+def company_today(company: Company, *, now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(zone_of(company)).date()
+
+
+def company_report(*, company: Company, first_day: date, last_day: date, now: datetime | None = None) -> CompanyReport:
+    """The report of the company's days first_day..last_day (at most MAX_DAYS, checked by the caller's form).
+
+    Agents are the company's active ones and any other (disabled or moved since) who took calls, missed offers or
+    spent time in a state in those days."""
+    now = now or timezone.now()
+    zone = zone_of(company)
+    last_day = min(last_day, company_today(company, now=now))
+    report = CompanyReport(company=company, first_day=first_day, last_day=last_day)
+    if last_day < first_day:
+        return report
+    start, end = day_start(first_day, zone), day_start(last_day + timedelta(days=1), zone)
+
+    by_day = {
+        row["day"]: figures_of(row)
+        for row in queue_figures(
+            ended_calls(company_id=company.pk, start=start, end=end)
+            .annotate(day=TruncDate("enqueued_at", tzinfo=zone))
+            .values("day")
+        )
+    }
+    day = first_day
+    while day <= last_day:
+        report.days.append((day, by_day.get(day, Figures())))
+        day += timedelta(days=1)
+
+    agents = User.objects.agents().filter(company=company)
+    figures = period_figures(company=company, start=start, end=end, agents=agents)
+    report.per_queue, report.total = figures.per_queue, figures.total
+    times = {row.agent.pk: row for row in activity_time(company=company, start=start, end=end, agents=agents, now=now)}
+    for agent, agent_figures in figures.per_agent:
+        row = AgentReport(agent=agent, figures=agent_figures, time=times.get(agent.pk) or ActivityTime(agent=agent))
+        if agent.is_active or row.has_anything():
+            report.agents.append(row)
+    report.agents.sort(key=lambda row: (row.agent.last_name, row.agent.first_name, row.agent.username))
+
+    away_for = {reason for row in report.agents for reason in row.time.seconds_by_reason}
+    report.reasons = [reason for reason in PauseReason.objects.filter(company=company) if reason.pk in away_for]
+    return report

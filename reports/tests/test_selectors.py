@@ -1,0 +1,95 @@
+"""The report's figures and time per state, counted in the company's days."""
+
+from datetime import date
+
+import pytest
+
+from accounts.models import Role, User
+from companies.models import PauseReason
+from reports.selectors import MAX_DAYS, company_report
+from reports.tests.conftest import NOW, at, change, make_call
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2026, 11, 21)
+
+
+def test_a_day_counts_its_queue_calls_in_the_company_time_zone(company_a, day_of_calls):
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    [(day, figures)] = report.days
+    assert day == DAY
+    assert (figures.offered, figures.answered, figures.abandoned) == (3, 2, 1)
+    assert figures.within_service_level == 1
+    assert figures.average_speed_of_answer == 20  # (10 + 30) / 2
+    assert figures.average_handle_time == 95  # (60 + 30 + 100) / 2
+    assert report.total.offered == 3
+
+
+def test_each_day_of_the_span_has_a_row_even_without_calls(company_a, day_of_calls):
+    report = company_report(company=company_a, first_day=date(2026, 11, 19), last_day=DAY, now=NOW)
+    assert [(day.day, figures.offered) for day, figures in report.days] == [(19, 0), (20, 1), (21, 3)]
+    assert report.total.offered == 4
+
+
+def test_days_still_to_come_are_not_listed(company_a):
+    report = company_report(company=company_a, first_day=date(2026, 11, 24), last_day=date(2026, 12, 31), now=NOW)
+    assert [day for day, _figures in report.days] == [date(2026, 11, 24), date(2026, 11, 25)]
+    assert report.last_day == date(2026, 11, 25)
+
+
+def test_per_queue_and_per_agent_figures(company_a, queue_a, agent_a, day_of_calls):
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    [(queue, figures)] = report.per_queue
+    assert queue == queue_a and figures.offered == 3
+    row = next(row for row in report.agents if row.agent == agent_a)
+    assert (row.figures.answered, row.figures.missed_offers, row.figures.handle_total) == (2, 1, 190)
+
+
+def test_time_per_state_covers_the_day_from_midnight_to_midnight(company_a, agent_a, day_of_states):
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    row = next(row for row in report.agents if row.agent == agent_a)
+    by_state = row.time.seconds_by_state
+    assert by_state == {
+        "AWAY": 9 * 3600 + 3600,  # the break begun the evening before counts from midnight, then lunch
+        "READY": 600 + 9850 + 11 * 3600,  # the last stretch stops at midnight, not at the next change
+        "CALLING": 20,
+        "ON_CALL": 300,
+        "POST_PROCESSING": 30,
+    }
+    assert sum(by_state.values()) == 24 * 3600
+    reasons = {PauseReason.objects.get(pk=pk).code: seconds for pk, seconds in row.time.seconds_by_reason.items()}
+    assert reasons == {"BREAK": 9 * 3600, "LUNCH": 3600}
+    assert row.occupancy == pytest.approx(350 / (350 + 600 + 9850 + 11 * 3600))
+    assert [reason.code for reason in report.reasons] == ["LUNCH", "BREAK"]
+
+
+def test_a_state_still_going_counts_up_to_now(company_a, agent_a):
+    change(agent_a, "READY", at(25, 11))
+    report = company_report(company=company_a, first_day=date(2026, 11, 25), last_day=date(2026, 11, 25), now=NOW)
+    row = next(row for row in report.agents if row.agent == agent_a)
+    assert row.time.seconds_by_state == {"READY": 3600}
+
+
+def test_the_other_company_and_its_agents_are_not_in_the_report(company_a, agent_b, day_of_calls):
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    assert agent_b not in [row.agent for row in report.agents]
+    assert report.total.handle_total == 190  # not the other company's 999 s call
+
+
+def test_a_disabled_agent_is_listed_only_for_days_they_worked(company_a, queue_a, make_user):
+    gone = make_user(role=Role.AGENT, company=company_a, username="gone", extension="1009")
+    idle = make_user(role=Role.AGENT, company=company_a, username="idle", extension="1008")
+    User.objects.filter(pk__in=[gone.pk, idle.pk]).update(is_active=False)
+    make_call(company_a, enqueued_at=at(21, 10), queue=queue_a, agent=gone, talk=60)
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    listed = [row.agent for row in report.agents]
+    assert gone in listed and idle not in listed
+
+
+def test_a_span_ending_before_it_begins_is_empty(company_a):
+    report = company_report(company=company_a, first_day=DAY, last_day=date(2026, 11, 20), now=NOW)
+    assert report.days == [] and report.agents == []
+
+
+def test_the_longest_span_is_a_quarter():
+    assert MAX_DAYS == 92
