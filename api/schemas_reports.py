@@ -1,0 +1,112 @@
+"""What the report route takes and gives: the report page's tables as JSON (seconds as numbers, shares as 0..1)."""
+
+from ninja import Schema
+from pydantic import Field
+
+from api.schemas import AgentRef, Id, QueryDate, agent_ref
+from calls.selectors import Figures
+from reports.selectors import AgentReport, CompanyReport
+
+
+class ReportQuery(Schema):
+    date_from: QueryDate = Field(description="First day (inclusive), in the company's time zone.")
+    date_to: QueryDate = Field(
+        description="Last day (inclusive), in the company's time zone; at most 92 days after date_from. Days after "
+        "today are left out."
+    )
+    company_id: Id | None = Field(
+        default=None, description="The company (required for system admins; managers get their own)."
+    )
+
+
+class FiguresOut(Schema):
+    offered: int = Field(description="Queue calls that entered and have ended.")
+    answered: int
+    abandoned: int
+    answered_within_service_level: int
+    abandon_rate: float | None = Field(description="abandoned ÷ offered (0..1); null without calls.")
+    average_speed_of_answer_seconds: float | None
+    average_handle_seconds: float | None = Field(description="(talk + wrap-up) ÷ answered.")
+    service_level: float | None = Field(description="Answered within the queue's threshold ÷ offered (0..1).")
+
+
+class DayOut(FiguresOut):
+    day: str = Field(description="YYYY-MM-DD, a day of the company.")
+
+
+class QueueFiguresOut(FiguresOut):
+    queue_id: int
+    number: str
+    name: str
+    service_level_seconds: int
+
+
+class AgentReportOut(Schema):
+    agent: AgentRef
+    is_active: bool
+    answered: int
+    missed_offers: int
+    handle_seconds: float = Field(description="Talk plus wrap-up of the answered calls.")
+    average_handle_seconds: float | None
+    seconds_by_state: dict[str, float] = Field(description="READY, CALLING, ON_CALL, POST_PROCESSING, AWAY, TRAINING.")
+    away_seconds_by_reason: dict[str, float] = Field(description="AWAY time per pause reason code (LUNCH, …).")
+    occupancy: float | None = Field(description="Time on calls ÷ (time on calls + READY) (0..1).")
+
+
+class ReportOut(Schema):
+    company_id: int
+    date_from: str
+    date_to: str = Field(description="The last day counted (today at the latest).")
+    days: list[DayOut]
+    queues: list[QueueFiguresOut]
+    total: FiguresOut = Field(description="Every queue together, over every day.")
+    agents: list[AgentReportOut]
+
+
+def figures_out(f: Figures) -> dict:
+    return {
+        "offered": f.offered,
+        "answered": f.answered,
+        "abandoned": f.abandoned,
+        "answered_within_service_level": f.within_service_level,
+        "abandon_rate": f.abandon_rate,
+        "average_speed_of_answer_seconds": f.average_speed_of_answer,
+        "average_handle_seconds": f.average_handle_time,
+        "service_level": f.service_level,
+    }
+
+
+def agent_report_out(row: AgentReport, reason_codes: dict[int, str]) -> dict:
+    return {
+        "agent": agent_ref(row.agent),
+        "is_active": row.agent.is_active,
+        "answered": row.figures.answered,
+        "missed_offers": row.figures.missed_offers,
+        "handle_seconds": row.figures.handle_total,
+        "average_handle_seconds": row.figures.average_handle_time,
+        "seconds_by_state": dict(row.time.seconds_by_state),
+        "away_seconds_by_reason": {reason_codes[pk]: s for pk, s in row.time.seconds_by_reason.items()},
+        "occupancy": row.occupancy,
+    }
+
+
+def report_out(report: CompanyReport) -> dict:
+    codes = {reason.pk: reason.code for reason in report.reasons}
+    return {
+        "company_id": report.company.pk,
+        "date_from": report.first_day.isoformat(),
+        "date_to": report.last_day.isoformat(),
+        "days": [{"day": day.isoformat(), **figures_out(f)} for day, f in report.days],
+        "queues": [
+            {
+                "queue_id": q.pk,
+                "number": q.number,
+                "name": q.name,
+                "service_level_seconds": q.service_level_seconds,
+                **figures_out(f),
+            }  # fmt: skip
+            for q, f in report.per_queue
+        ],
+        "total": figures_out(report.total),
+        "agents": [agent_report_out(row, codes) for row in report.agents],
+    }
