@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from accounts.models import ActivityChange
+from accounts.models import ActivityChange, User
 from calls.models import Call, Disposition, Offer, OfferResult, Queue
 from companies.models import PauseReason
 
@@ -43,11 +43,17 @@ def make_call(company, *, enqueued_at, queue=None, agent=None, disposition=Dispo
 
 
 def change(agent, to_state, moment, reason_code=None):
+    """An audit row as the activity service writes it at that moment: from the state the agent was in, and how long
+    they were in it (changes are made in order)."""
     reason = PauseReason.objects.get(company=agent.company, code=reason_code) if reason_code else None
-    return ActivityChange.objects.create(
-        agent=agent, company=agent.company, from_state="", to_state=to_state, pause_reason=reason, source="SELF",
-        changed_at=moment,
+    agent.refresh_from_db()
+    row = ActivityChange.objects.create(
+        agent=agent, company=agent.company, from_state=agent.activity_state, to_state=to_state, pause_reason=reason,
+        source="SELF", changed_at=moment,
+        seconds_in_previous=max(0.0, (moment - agent.activity_changed_at).total_seconds()),
     )  # fmt: skip
+    User.objects.filter(pk=agent.pk).update(activity_state=to_state, activity_changed_at=moment, pause_reason=reason)
+    return row
 
 
 @pytest.fixture

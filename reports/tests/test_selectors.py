@@ -93,3 +93,35 @@ def test_a_span_ending_before_it_begins_is_empty(company_a):
 
 def test_the_longest_span_is_a_quarter():
     assert MAX_DAYS == 92
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "by_state", "by_reason"),
+    [
+        # Ready since 13:00 the day before until a break at 01:00, then away the rest of the day.
+        (22, 22, {"READY": 3600, "AWAY": 23 * 3600}, {"BREAK": 23 * 3600}),
+        # No change at all that day: the break going on since the 22nd fills it.
+        (23, 23, {"AWAY": 24 * 3600}, {"BREAK": 24 * 3600}),
+        # Two days: the day of the call and the next, each stretch counted once.
+        (
+            21,
+            22,
+            {
+                "AWAY": 10 * 3600 + 23 * 3600,
+                "READY": 600 + 9850 + 12 * 3600,
+                "CALLING": 20,
+                "ON_CALL": 300,
+                "POST_PROCESSING": 30,
+            },
+            {"BREAK": 9 * 3600 + 23 * 3600, "LUNCH": 3600},
+        ),  # fmt: skip
+    ],
+)
+def test_stretches_cut_by_the_span_edges_count_inside_it(company_a, agent_a, day_of_states, first, last, by_state,
+                                                         by_reason):  # fmt: skip
+    report = company_report(company=company_a, first_day=date(2026, 11, first), last_day=date(2026, 11, last), now=NOW)
+    row = next(row for row in report.agents if row.agent == agent_a)
+    assert row.time.seconds_by_state == pytest.approx(by_state)
+    assert sum(row.time.seconds_by_state.values()) == pytest.approx((last - first + 1) * 24 * 3600)
+    reasons = {PauseReason.objects.get(pk=pk).code: seconds for pk, seconds in row.time.seconds_by_reason.items()}
+    assert reasons == pytest.approx(by_reason)
