@@ -34,6 +34,10 @@ class DayOut(FiguresOut):
     day: str = Field(description="YYYY-MM-DD, a day of the company.")
 
 
+class HourOut(FiguresOut):
+    hour: int = Field(description="0..23, the hour of the company's day the calls entered in (every day together).")
+
+
 class QueueFiguresOut(FiguresOut):
     queue_id: int
     number: str
@@ -58,6 +62,7 @@ class ReportOut(Schema):
     date_from: str
     date_to: str = Field(description="The last day counted (today at the latest).")
     days: list[DayOut]
+    hours: list[HourOut]
     queues: list[QueueFiguresOut]
     total: FiguresOut = Field(description="Every queue together, over every day.")
     agents: list[AgentReportOut]
@@ -97,6 +102,7 @@ def report_out(report: CompanyReport) -> dict:
         "date_from": report.first_day.isoformat(),
         "date_to": report.last_day.isoformat(),
         "days": [{"day": day.isoformat(), **figures_out(f)} for day, f in report.days],
+        "hours": [{"hour": hour, **figures_out(f)} for hour, f in report.hours],
         "queues": [
             {
                 "queue_id": q.pk,

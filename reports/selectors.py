@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models.functions import TruncDate
+from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
 from accounts.models import User
@@ -66,6 +66,7 @@ class CompanyReport:
     first_day: date
     last_day: date  # no later than today: days still to come have nothing to count
     days: list[tuple[date, Figures]] = field(default_factory=list)
+    hours: list[tuple[int, Figures]] = field(default_factory=list)  # each hour of the company's day, all days together
     per_queue: list[tuple[Queue, Figures]] = field(default_factory=list)
     total: Figures = field(default_factory=Figures)
     agents: list[AgentReport] = field(default_factory=list)
@@ -89,18 +90,21 @@ def company_report(*, company: Company, first_day: date, last_day: date, now: da
         return report
     start, end = day_start(first_day, zone), day_start(last_day + timedelta(days=1), zone)
 
+    calls = ended_calls(company_id=company.pk, start=start, end=end)
     by_day = {
         row["day"]: figures_of(row)
-        for row in queue_figures(
-            ended_calls(company_id=company.pk, start=start, end=end)
-            .annotate(day=TruncDate("enqueued_at", tzinfo=zone))
-            .values("day")
-        )
+        for row in queue_figures(calls.annotate(day=TruncDate("enqueued_at", tzinfo=zone)).values("day"))
     }
     day = first_day
     while day <= last_day:
         report.days.append((day, by_day.get(day, Figures())))
         day += timedelta(days=1)
+    # Staffing is planned by the hour: when the calls come, and when they wait or are abandoned.
+    by_hour = {
+        row["hour"]: figures_of(row)
+        for row in queue_figures(calls.annotate(hour=ExtractHour("enqueued_at", tzinfo=zone)).values("hour"))
+    }
+    report.hours = [(hour, by_hour.get(hour, Figures())) for hour in range(24)]
 
     agents = User.objects.agents().filter(company=company)
     figures = period_figures(company=company, start=start, end=end, agents=agents)

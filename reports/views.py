@@ -15,7 +15,7 @@ from calls.views import spreadsheet_safe
 from reports import selectors
 from reports.forms import ReportForm, quick_spans
 
-TABLES = ("days", "queues", "agents")
+TABLES = ("days", "hours", "queues", "agents")
 
 
 @require_GET
@@ -87,6 +87,12 @@ def _days(report):
         yield [day.isoformat(), *_figure_cells(figures)]
 
 
+def _hours(report):
+    yield [_("Hour"), *_figure_headers()]
+    for hour, figures in report.hours:
+        yield [f"{hour:02d}:00", *_figure_cells(figures)]
+
+
 def _queues(report):
     yield [_("Queue"), _("Number"), *_figure_headers()]
     for queue, figures in report.per_queue:
@@ -113,4 +119,4 @@ def _agents(report):
         ]
 
 
-_ROWS = {"days": _days, "queues": _queues, "agents": _agents}
+_ROWS = {"days": _days, "hours": _hours, "queues": _queues, "agents": _agents}

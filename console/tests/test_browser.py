@@ -391,6 +391,8 @@ def test_manager_opens_reports_from_the_nav_and_moves_between_days(console_serve
     expect(today.locator("[data-offered]")).to_have_text("3")
     expect(today.locator("[data-answered]")).to_have_text("2")
     expect(page.locator("[data-report-table=queues] tr[data-queue='7000'] [data-abandoned]")).to_have_text("1")
+    expect(page.locator("[data-report-table=hours] tbody tr")).to_have_count(24)
+    assert sum(map(int, page.locator("[data-report-table=hours] [data-offered]").all_inner_texts())) == 3
     first_agent = page.locator(f"[data-report-table=agents] tr[data-agent={agents[0].username}]")
     expect(first_agent).to_contain_text(agents[0].first_name)
     expect(first_agent.locator("[data-occupancy]")).not_to_have_text("–")  # they were ready, rang, talked

@@ -23,6 +23,7 @@ def test_manager_gets_their_company_day_as_json(manager_a, agent_a, day_of_calls
     assert day["day"] == "2026-11-21"
     assert (day["offered"], day["answered"], day["abandoned"]) == (3, 2, 1)
     assert day["average_speed_of_answer_seconds"] == 20 and day["service_level"] == pytest.approx(1 / 3)
+    assert [(hour["hour"], hour["offered"]) for hour in body["hours"] if hour["offered"]] == [(0, 1), (10, 1), (11, 1)]
     [queue] = body["queues"]
     assert queue["number"] == "7000" and queue["offered"] == 3
     agent = next(row for row in body["agents"] if row["agent"]["username"] == "agent_a")

@@ -125,3 +125,11 @@ def test_stretches_cut_by_the_span_edges_count_inside_it(company_a, agent_a, day
     assert sum(row.time.seconds_by_state.values()) == pytest.approx((last - first + 1) * 24 * 3600)
     reasons = {PauseReason.objects.get(pk=pk).code: seconds for pk, seconds in row.time.seconds_by_reason.items()}
     assert reasons == pytest.approx(by_reason)
+
+
+def test_hours_of_the_day_are_the_company_hours(company_a, day_of_calls):
+    report = company_report(company=company_a, first_day=date(2026, 11, 20), last_day=DAY, now=NOW)
+    offered = {hour: figures.offered for hour, figures in report.hours if figures.offered}
+    # 00:30 in Seoul (15:30 UTC) is hour 0; 23:59 on the 20th is hour 23; 10:00 and 11:00 on the 21st.
+    assert offered == {0: 1, 10: 1, 11: 1, 23: 1}
+    assert [hour for hour, _figures in report.hours] == list(range(24))

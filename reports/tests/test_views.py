@@ -97,6 +97,13 @@ def test_csv_of_days_has_the_figures(client, manager_a, day_of_calls):
     assert day == ["2026-11-21", "3", "2", "1", "33.3", "20", "95", "33.3"]
 
 
+def test_csv_of_hours_has_every_hour(client, manager_a, day_of_calls):
+    client.force_login(manager_a)
+    table = rows(client.get(reverse("reports:export", args=["hours"]), DAY))
+    assert table[0][0] == "Hour" and len(table) == 25
+    assert table[11][:4] == ["10:00", "1", "1", "0"]
+
+
 def test_csv_of_queues_ends_with_the_total(client, manager_a, day_of_calls):
     client.force_login(manager_a)
     table = rows(client.get(reverse("reports:export", args=["queues"]), DAY))
