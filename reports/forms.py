@@ -87,3 +87,13 @@ def quick_spans(today: date) -> list[tuple[str, date, date]]:
         (_("This month"), month_start, today),
         (_("Last month"), last_month_end.replace(day=1), last_month_end),
     ]
+
+
+class DayForm(forms.Form):
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if day < EARLIEST_DAY:
+            raise forms.ValidationError(_("Choose a day from 1970 on."))
+        return day

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import ActivityChange, User
 from accounts.states import ActivityState
 from calls.models import Queue
 from calls.selectors import Figures, day_start, ended_calls, figures_of, period_figures, queue_figures, zone_of
@@ -119,3 +119,63 @@ def company_report(*, company: Company, first_day: date, last_day: date, now: da
     away_for = {reason for row in report.agents for reason in row.time.seconds_by_reason}
     report.reasons = [reason for reason in PauseReason.objects.filter(company=company) if reason.pk in away_for]
     return report
+
+
+@dataclass
+class Stretch:
+    """One change of the agent's day and how long its state lasted (up to the next change, the day's end or now)."""
+
+    change: ActivityChange
+    seconds: float
+    still_going: bool
+
+
+@dataclass
+class AgentDay:
+    agent: User
+    day: date
+    # The state the day began in, from the last change before it (or, for an agent whose first change ever is of
+    # this day, the state that change left), since when, and how long it lasted into the day.
+    began_state: str = ""
+    began_reason: PauseReason | None = None
+    began_since: datetime | None = None
+    began_seconds: float = 0.0
+    began_still_going: bool = False
+    stretches: list[Stretch] = field(default_factory=list)
+    time: ActivityTime | None = None
+
+
+def agent_day(*, agent: User, day: date, now: datetime | None = None) -> AgentDay:
+    """An agent's state changes of one day of their company, with how long each state lasted and the day's time per
+    state; the first stretch begins at midnight in the state the day began in."""
+    now = now or timezone.now()
+    zone = zone_of(agent.company)
+    start, end = day_start(day, zone), day_start(day + timedelta(days=1), zone)
+    upto = min(end, now)
+    changes = (
+        ActivityChange.objects.filter(agent=agent).select_related("pause_reason", "actor").order_by("changed_at", "id")
+    )
+    result = AgentDay(agent=agent, day=day)
+    if start >= now:
+        return result
+    of_day = list(changes.filter(changed_at__gte=start, changed_at__lt=upto))
+    before = changes.filter(changed_at__lt=start).order_by("-changed_at", "-id").first()
+    first_end = of_day[0].changed_at if of_day else upto
+    if before is not None:
+        result.began_state, result.began_since = before.to_state, before.changed_at
+        result.began_reason = before.pause_reason
+    elif of_day:
+        first = of_day[0]
+        result.began_state = first.from_state
+        result.began_since = first.changed_at - timedelta(seconds=first.seconds_in_previous)
+    if result.began_state:
+        result.began_seconds = (first_end - max(start, result.began_since)).total_seconds()
+        result.began_still_going = not of_day and upto == now
+    ends = [following.changed_at for following in of_day[1:]] + [upto]
+    for change, until in zip(of_day, ends, strict=False):  # without changes, the one end is left over
+        going = until == upto == now
+        result.stretches.append(Stretch(change, (until - change.changed_at).total_seconds(), still_going=going))
+    [result.time] = activity_time(
+        company=agent.company, start=start, end=end, agents=User.objects.filter(pk=agent.pk), now=now
+    )
+    return result

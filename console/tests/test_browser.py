@@ -403,6 +403,14 @@ def test_manager_opens_reports_from_the_nav_and_moves_between_days(console_serve
     lines = Path(download_info.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("상담원,아이디") and any(agents[0].username in line for line in lines[1:])
 
+    page.click(f"[data-report-table=agents] tr[data-agent={agents[0].username}] [data-activity-link]")
+    # The simulated call rang, was answered, hung up and wrapped up: four changes, the last (READY) still going.
+    expect(page.locator("[data-activity] tr[data-change]")).to_have_count(4)
+    expect(page.locator("[data-activity] tr[data-change]").last).to_contain_text("진행 중")
+    expect(page.locator("[data-total-state=ON_CALL]")).to_be_visible()
+    shoot(page, "agent-day-laptop")
+    page.go_back()
+
     page.click("[data-span] >> text=어제")
     expect(page.locator("[data-report-table=days] tbody tr")).to_have_count(1)
     expect(page.locator("[data-report-table=days] tbody tr [data-offered]")).to_have_text("0")

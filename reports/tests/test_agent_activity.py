@@ -1,0 +1,90 @@
+"""One agent's day of state changes (/reports/agents/<id>/), for managers of their company and admins."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from reports.selectors import agent_day
+from reports.tests.conftest import NOW, at, change
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_day_begins_in_the_state_of_the_evening_before_and_each_state_lasts_until_the_next(agent_a, day_of_states):
+    day = agent_day(agent=agent_a, day=date(2026, 11, 21), now=NOW)
+    assert (day.began_state, day.began_reason.code, day.began_since) == ("AWAY", "BREAK", at(20, 23))
+    assert day.began_seconds == 9 * 3600
+    assert [(s.change.to_state, s.seconds) for s in day.stretches] == [
+        ("READY", 600),
+        ("CALLING", 20),
+        ("ON_CALL", 300),
+        ("POST_PROCESSING", 30),
+        ("READY", 9850),
+        ("AWAY", 3600),
+        ("READY", 11 * 3600),  # until midnight: the next change is the next day's
+    ]
+    assert not any(s.still_going for s in day.stretches)
+    assert sum(day.time.seconds_by_state.values()) == 24 * 3600
+
+
+def test_today_the_last_state_is_still_going(agent_a):
+    change(agent_a, "READY", at(25, 11))
+    day = agent_day(agent=agent_a, day=date(2026, 11, 25), now=NOW)
+    [stretch] = day.stretches
+    assert stretch.still_going and stretch.seconds == 3600
+
+
+def test_manager_reads_their_agent_day(client, manager_a, agent_a, day_of_states):
+    client.force_login(manager_a)
+    response = client.get(reverse("reports:agent_activity", args=[agent_a.pk]), {"day": "2026-11-21"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('data-change="') == 7 and 'data-began-in="AWAY"' in page
+    assert 'href="?day=2026-11-20"' in page and 'href="?day=2026-11-22"' in page
+
+
+def test_the_report_links_each_agent_to_their_day(client, manager_a, agent_a, day_of_states):
+    client.force_login(manager_a)
+    page = client.get(reverse("reports:report"), {"date_from": "2026-11-21", "date_to": "2026-11-21"}).content
+    assert f"{reverse('reports:agent_activity', args=[agent_a.pk])}?day=2026-11-21" in page.decode()
+
+
+def test_another_company_agent_is_not_found(client, manager_a, agent_b):
+    client.force_login(manager_a)
+    assert client.get(reverse("reports:agent_activity", args=[agent_b.pk])).status_code == 404
+
+
+def test_agents_may_not_read_anyones_day(client, agent_a):
+    client.force_login(agent_a)
+    assert client.get(reverse("reports:agent_activity", args=[agent_a.pk])).status_code == 403
+
+
+def test_admin_reads_any_agent_day(client, admin_user, agent_b):
+    client.force_login(admin_user)
+    assert client.get(reverse("reports:agent_activity", args=[agent_b.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "yesterday", "1969-12-31"])
+def test_a_bad_day_is_refused_and_today_shown(client, manager_a, agent_a, day):
+    client.force_login(manager_a)
+    response = client.get(reverse("reports:agent_activity", args=[agent_a.pk]), {"day": day})
+    assert response.status_code == 400
+    assert "day" in response.context["form"].errors
+    assert response.context["next_day"] is None  # today's page: no next day
+
+
+def test_a_first_change_ever_shows_the_state_it_left(agent_a):
+    agent_a.__class__.objects.filter(pk=agent_a.pk).update(activity_state="AWAY", activity_changed_at=at(25, 8))
+    change(agent_a, "READY", at(25, 9))
+    day = agent_day(agent=agent_a, day=date(2026, 11, 25), now=NOW)
+    assert (day.began_state, day.began_since, day.began_seconds) == ("AWAY", at(25, 8), 3600)
+    assert day.time.seconds_by_state == {"AWAY": 3600, "READY": 3 * 3600}
+
+
+def test_a_day_still_to_come_is_empty(client, manager_a, agent_a):
+    day = agent_day(agent=agent_a, day=date(2026, 11, 26), now=NOW)
+    assert day.stretches == [] and day.time is None and not day.began_state
+    client.force_login(manager_a)
+    response = client.get(reverse("reports:agent_activity", args=[agent_a.pk]), {"day": "2099-01-01"})
+    assert response.status_code == 200 and response.context["totals"] == []
