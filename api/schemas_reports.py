@@ -1,11 +1,13 @@
 """What the report route takes and gives: the report page's tables as JSON (seconds as numbers, shares as 0..1)."""
 
+from datetime import datetime
+
 from ninja import Schema
 from pydantic import Field
 
-from api.schemas import AgentRef, Id, QueryDate, agent_ref
+from api.schemas import AgentRef, Id, QueryDate, agent_ref, local, zone_of
 from calls.selectors import Figures
-from reports.selectors import AgentReport, CompanyReport
+from reports.selectors import AgentDay, AgentReport, CompanyReport
 
 
 class ReportQuery(Schema):
@@ -115,4 +117,60 @@ def report_out(report: CompanyReport) -> dict:
         ],
         "total": figures_out(report.total),
         "agents": [agent_report_out(row, codes) for row in report.agents],
+    }
+
+
+class ActivityDayQuery(Schema):
+    day: QueryDate | None = Field(
+        default=None, description="A day of the agent's company (YYYY-MM-DD); today if left out."
+    )
+
+
+class StateChangeOut(Schema):
+    at: datetime
+    from_state: str
+    to_state: str
+    pause_reason: str | None = Field(description="The AWAY reason's code (LUNCH, …).")
+    source: str = Field(description="SELF, SUPERVISOR or TELEPHONY.")
+    actor_id: int | None
+    note: str
+    seconds: float = Field(description="How long to_state lasted: to the next change, the day's end or now.")
+    still_going: bool
+
+
+class ActivityDayOut(Schema):
+    agent: AgentRef
+    day: str
+    began_state: str | None = Field(description="The state the day began in (null: none recorded).")
+    began_pause_reason: str | None
+    began_since: datetime | None
+    began_seconds: float = Field(description="From midnight (or since) to the day's first change.")
+    changes: list[StateChangeOut]
+    seconds_by_state: dict[str, float]
+
+
+def activity_day_out(day: AgentDay) -> dict:
+    zone = zone_of(day.agent.company)
+    return {
+        "agent": agent_ref(day.agent),
+        "day": day.day.isoformat(),
+        "began_state": day.began_state or None,
+        "began_pause_reason": day.began_reason.code if day.began_reason else None,
+        "began_since": local(day.began_since, zone),
+        "began_seconds": day.began_seconds,
+        "changes": [
+            {
+                "at": local(s.change.changed_at, zone),
+                "from_state": s.change.from_state,
+                "to_state": s.change.to_state,
+                "pause_reason": s.change.pause_reason.code if s.change.pause_reason else None,
+                "source": s.change.source,
+                "actor_id": s.change.actor_id,
+                "note": s.change.note,
+                "seconds": s.seconds,
+                "still_going": s.still_going,
+            }
+            for s in day.stretches
+        ],
+        "seconds_by_state": dict(day.time.seconds_by_state) if day.time else {},
     }

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from calls.forms import PlainSelect
-from calls.selectors import EARLIEST_DAY
+from calls.selectors import EARLIEST_DAY, LATEST_DAY
 from companies.models import Company
 from pbx.ids import parse_id
 from reports.selectors import MAX_DAYS, company_today
@@ -94,6 +94,6 @@ class DayForm(forms.Form):
 
     def clean_day(self):
         day = self.cleaned_data["day"]
-        if day < EARLIEST_DAY:
-            raise forms.ValidationError(_("Choose a day from 1970 on."))
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise forms.ValidationError(_("Choose a day between 1970 and 9000."))
         return day

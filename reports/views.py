@@ -37,9 +37,10 @@ def report(request):
 
 
 @require_GET
-@role_required(Role.MANAGER, Role.SYSTEM_ADMIN)
+@role_required(Role.AGENT, Role.MANAGER, Role.SYSTEM_ADMIN)
 def agent_activity(request, agent_id: int):
-    """One agent's day: each state change, how long the state lasted, who made the change, and the day's totals."""
+    """One agent's day: each state change, how long the state lasted, who made the change, and the day's totals.
+    Managers see their company's agents, admins everyone's, an agent their own (visible_to decides)."""
     agent = get_object_or_404(User.objects.visible_to(request.user).agents().select_related("company"), pk=agent_id)
     today = selectors.company_today(agent.company)
     form = DayForm(request.GET if "day" in request.GET else {"day": today})

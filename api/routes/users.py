@@ -1,12 +1,16 @@
 """Users, scoped by role and company: admins see everyone, managers their company, agents themselves."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from accounts.models import Role, User
 from api.schemas import Id, QueryBool, QueryInt, UserCreateIn, UserOut, UserPage, UserPatchIn, responses, text, user_out
+from api.schemas_reports import ActivityDayOut, ActivityDayQuery, activity_day_out
 from api.services import user_create_by, user_deactivate, user_update
+from reports.forms import DayForm
+from reports.selectors import agent_day, company_today
 
 router = Router(tags=["users"])
 
@@ -78,3 +82,18 @@ def delete_user(request, user_id: Path[Id]):
     user = get_object_or_404(_visible(request), pk=user_id)
     user = user_deactivate(actor=request.user, user=user)
     return user_out(User.objects.select_related("company", "pause_reason").get(pk=user.pk))
+
+
+@router.get(
+    "/{user_id}/activity",
+    response=responses({200: ActivityDayOut}, 401, 404, 422),
+    summary="An agent's day of state changes",
+)
+def get_activity_day(request, user_id: Path[Id], query: Query[ActivityDayQuery]):
+    """Each change of the day with how long its state lasted, the state the day began in, and the day's time per
+    state: managers for their company's agents, admins for anyone's, an agent for their own."""
+    agent = get_object_or_404(_visible(request).agents(), pk=user_id)
+    form = DayForm({"day": query.day or company_today(agent.company)})
+    if not form.is_valid():
+        raise DjangoValidationError(form.errors.as_data())
+    return activity_day_out(agent_day(agent=agent, day=form.cleaned_data["day"]))

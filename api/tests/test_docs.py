@@ -17,6 +17,7 @@ def test_openapi_document_describes_every_route_with_bearer_auth(db):
         "/api/v1/auth/activity",
         "/api/v1/users",
         "/api/v1/users/{user_id}",
+        "/api/v1/users/{user_id}/activity",
         "/api/v1/companies",
         "/api/v1/companies/{company_id}",
         "/api/v1/calls",

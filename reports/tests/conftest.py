@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from accounts.models import ActivityChange, User
+from api.services import token_issue
+from api.tests.conftest import JsonClient
 from calls.models import Call, Disposition, Offer, OfferResult, Queue
 from companies.models import PauseReason
 
@@ -90,3 +92,8 @@ def client(client):
     """In English unless a test asks for Korean (the product's default)."""
     client.cookies["django_language"] = "en"
     return client
+
+
+def api_as(user) -> JsonClient:
+    """A JSON client of /api/v1 holding a fresh token of that user."""
+    return JsonClient(token_issue(user=user).token)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from reports.selectors import agent_day
-from reports.tests.conftest import NOW, at, change
+from reports.tests.conftest import NOW, api_as, at, change
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +55,17 @@ def test_another_company_agent_is_not_found(client, manager_a, agent_b):
     assert client.get(reverse("reports:agent_activity", args=[agent_b.pk])).status_code == 404
 
 
-def test_agents_may_not_read_anyones_day(client, agent_a):
+def test_an_agent_reads_only_their_own_day(client, agent_a, make_user, company_a, day_of_states):
+    colleague = make_user(company=company_a, username="colleague", extension="1007")
     client.force_login(agent_a)
-    assert client.get(reverse("reports:agent_activity", args=[agent_a.pk])).status_code == 403
+    mine = client.get(reverse("reports:agent_activity", args=[agent_a.pk]), {"day": "2026-11-21"})
+    assert mine.status_code == 200 and mine.content.decode().count('data-change="') == 7
+    assert f'href="{reverse("reports:report")}"' not in mine.content.decode()  # not a page of theirs
+    assert client.get(reverse("reports:agent_activity", args=[colleague.pk])).status_code == 404
+    assert (
+        f'href="{reverse("reports:agent_activity", args=[agent_a.pk])}"'
+        in client.get(reverse("console:agent")).content.decode()
+    )
 
 
 def test_admin_reads_any_agent_day(client, admin_user, agent_b):
@@ -65,7 +73,7 @@ def test_admin_reads_any_agent_day(client, admin_user, agent_b):
     assert client.get(reverse("reports:agent_activity", args=[agent_b.pk])).status_code == 200
 
 
-@pytest.mark.parametrize("day", ["2026-02-30", "yesterday", "1969-12-31"])
+@pytest.mark.parametrize("day", ["2026-02-30", "yesterday", "1969-12-31", "9999-12-31"])
 def test_a_bad_day_is_refused_and_today_shown(client, manager_a, agent_a, day):
     client.force_login(manager_a)
     response = client.get(reverse("reports:agent_activity", args=[agent_a.pk]), {"day": day})
@@ -88,3 +96,28 @@ def test_a_day_still_to_come_is_empty(client, manager_a, agent_a):
     client.force_login(manager_a)
     response = client.get(reverse("reports:agent_activity", args=[agent_a.pk]), {"day": "2099-01-01"})
     assert response.status_code == 200 and response.context["totals"] == []
+
+
+def test_the_api_gives_the_day_as_json(manager_a, agent_a, day_of_states):
+    response = api_as(manager_a).get(f"users/{agent_a.pk}/activity", day="2026-11-21")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["began_state"], body["began_pause_reason"], body["began_seconds"]) == ("AWAY", "BREAK", 9 * 3600)
+    assert body["began_since"] == "2026-11-20T23:00:00+09:00"
+    assert [(c["to_state"], c["seconds"]) for c in body["changes"]][:2] == [("READY", 600), ("CALLING", 20)]
+    assert body["changes"][5]["pause_reason"] == "LUNCH" and body["changes"][0]["source"] == "SELF"
+    assert sum(body["seconds_by_state"].values()) == 24 * 3600
+
+
+def test_the_api_keeps_each_reader_to_their_agents(manager_a, agent_a, agent_b, make_user, company_a):
+    assert api_as(manager_a).get(f"users/{agent_b.pk}/activity").status_code == 404
+    assert api_as(agent_a).get(f"users/{agent_a.pk}/activity").status_code == 200
+    colleague = make_user(company=company_a, username="colleague", extension="1007")
+    assert api_as(agent_a).get(f"users/{colleague.pk}/activity").status_code == 404
+    assert api_as(manager_a).get(f"users/{manager_a.pk}/activity").status_code == 404  # not an agent
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30", "today"])
+def test_the_api_refuses_a_bad_day_at_its_field(manager_a, agent_a, day):
+    response = api_as(manager_a).get(f"users/{agent_a.pk}/activity", day=day)
+    assert response.status_code == 422 and "day" in response.json()["error"]["fields"]

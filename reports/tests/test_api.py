@@ -2,16 +2,12 @@
 
 import pytest
 
-from api.services import token_issue
 from api.tests.conftest import JsonClient
+from reports.tests.conftest import api_as
 
 pytestmark = pytest.mark.django_db
 
 DAY = {"date_from": "2026-11-21", "date_to": "2026-11-21"}
-
-
-def api_as(user) -> JsonClient:
-    return JsonClient(token_issue(user=user).token)
 
 
 def test_manager_gets_their_company_day_as_json(manager_a, agent_a, day_of_calls, day_of_states):
