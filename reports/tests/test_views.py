@@ -139,3 +139,15 @@ def test_the_nav_links_reports_for_managers_only(client, manager_a, agent_a):
     assert reverse("reports:report") in client.get(reverse("calls:log")).content.decode()
     client.force_login(agent_a)
     assert reverse("reports:report") not in client.get(reverse("calls:log")).content.decode()
+
+
+def test_a_span_far_in_the_future_is_empty_not_an_error(client, manager_a):
+    client.force_login(manager_a)
+    response = client.get(reverse("reports:report"), {"date_from": "9999-12-01", "date_to": "9999-12-31"})
+    assert response.status_code == 200 and response.context["report"].days == []
+    assert (
+        client.get(
+            reverse("reports:export", args=["days"]), {"date_from": "9999-12-01", "date_to": "9999-12-31"}
+        ).status_code
+        == 200
+    )
