@@ -19,6 +19,7 @@ from calls import selectors
 from calls.forms import CallFilterForm
 from calls.models import NOTE_MAX_CHARS, CallState, Direction, Disposition
 from calls.services_notes import call_note_save
+from pbx.spreadsheet import spreadsheet_safe
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -153,19 +154,6 @@ def _csv_header() -> list[str]:
         _("Callback of"),
         _("Note"),
     ]
-
-
-# A cell a spreadsheet would run as a formula starts with one of these (OWASP: CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PHONE_CHARACTERS = frozenset("0123456789+-() .")
-
-
-def spreadsheet_safe(value):
-    """Text as a spreadsheet shows it, never runs it: a leading quote makes `=HYPERLINK(…)` in a name plain text.
-    Phone numbers such as +82-10-… are left as they are (no formula can be written with their characters)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS) and not set(value) <= _PHONE_CHARACTERS:
-        return "'" + value
-    return value
 
 
 def _csv_row(call, zone, note: str = "") -> list:

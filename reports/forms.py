@@ -58,22 +58,25 @@ class ReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        first, last = cleaned.get("date_from"), cleaned.get("date_to")
-        for name in ("date_from", "date_to"):
-            day = cleaned.get(name)
-            if day and day < EARLIEST_DAY:
-                self.add_error(name, _("Choose a day from 1970 on."))
-        if first and last:
-            if first > last:
-                self.add_error("date_to", _("The last day comes before the first day."))
-            elif (last - first).days + 1 > MAX_DAYS:
-                self.add_error(
-                    "date_to", _("A report covers at most %(days)d days: choose a shorter span.") % {"days": MAX_DAYS}
-                )
+        for name, message in span_problems(cleaned.get("date_from"), cleaned.get("date_to")):
+            self.add_error(name, message)
         return cleaned
 
     def company(self) -> Company:
         return self.cleaned_data["company"] if self.user.is_system_admin else self.user.company
+
+
+def span_problems(first: date | None, last: date | None) -> list[tuple[str, str]]:
+    """What is wrong with a report's span, as (field, message): the page's form and the export command say the same."""
+    problems = [(name, _("Choose a day from 1970 on.")) for name, day in (("date_from", first), ("date_to", last))
+                if day and day < EARLIEST_DAY]  # fmt: skip
+    if first and last:
+        if first > last:
+            problems.append(("date_to", _("The last day comes before the first day.")))
+        elif (last - first).days + 1 > MAX_DAYS:
+            message = _("A report covers at most %(days)d days: choose a shorter span.") % {"days": MAX_DAYS}
+            problems.append(("date_to", message))
+    return problems
 
 
 def quick_spans(today: date) -> list[tuple[str, date, date]]:

@@ -1,8 +1,6 @@
 """The report page and its CSV tables: thin views over reports.selectors, for managers (their company) and system
 admins (the company they pick)."""
 
-import csv
-import io
 from datetime import timedelta
 
 from django.http import Http404, HttpResponse
@@ -13,11 +11,8 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import role_required
 from accounts.models import Role, User
 from accounts.states import ActivityState
-from calls.views import spreadsheet_safe
-from reports import selectors
+from reports import selectors, tables
 from reports.forms import DayForm, ReportForm, quick_spans
-
-TABLES = ("days", "hours", "queues", "agents")
 
 
 @require_GET
@@ -67,7 +62,7 @@ def agent_activity(request, agent_id: int):
 @require_GET
 @role_required(Role.MANAGER, Role.SYSTEM_ADMIN)
 def export(request, table: str):
-    if table not in TABLES:
+    if table not in tables.TABLES:
         raise Http404(_("There is no such table."))
     form = ReportForm.for_request(request.GET, user=request.user)
     if not form.is_valid():
@@ -77,76 +72,7 @@ def export(request, table: str):
     report = selectors.company_report(
         company=company, first_day=form.cleaned_data["date_from"], last_day=form.cleaned_data["date_to"]
     )
-    out = io.StringIO()
-    out.write("\ufeff")  # the BOM makes spreadsheet programs read the Korean text as UTF-8
-    writer = csv.writer(out)
-    for row in _ROWS[table](report):
-        writer.writerow([spreadsheet_safe(value) for value in row])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(tables.table_csv(report, table), content_type="text/csv; charset=utf-8")
     name = f"report-{table}-{report.first_day:%Y%m%d}-{report.last_day:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def _figure_cells(f) -> list:
-    def share(ratio):
-        return "" if ratio is None else f"{ratio * 100:.1f}"
-
-    def seconds(value):
-        return "" if value is None else f"{value:.0f}"
-
-    return [
-        f.offered,
-        f.answered,
-        f.abandoned,
-        share(f.abandon_rate),
-        seconds(f.average_speed_of_answer),
-        seconds(f.average_handle_time),
-        share(f.service_level),
-    ]
-
-
-def _figure_headers() -> list:
-    return [_("Offered"), _("Answered"), _("Abandoned"), _("Abandon rate (%)"), _("ASA (s)"), _("AHT (s)"),
-            _("Service level (%)")]  # fmt: skip
-
-
-def _days(report):
-    yield [_("Day"), *_figure_headers()]
-    for day, figures in report.days:
-        yield [day.isoformat(), *_figure_cells(figures)]
-
-
-def _hours(report):
-    yield [_("Hour"), *_figure_headers()]
-    for hour, figures in report.hours:
-        yield [f"{hour:02d}:00", *_figure_cells(figures)]
-
-
-def _queues(report):
-    yield [_("Queue"), _("Number"), *_figure_headers()]
-    for queue, figures in report.per_queue:
-        yield [queue.name, queue.number, *_figure_cells(figures)]
-    yield [_("All queues"), "", *_figure_cells(report.total)]
-
-
-def _agents(report):
-    states = [f"{label} (s)" for label in selectors.reported_state_labels()]
-    yield [_("Agent"), _("Username"), _("Extension"), _("Answered"), _("Missed offers"), _("Handle time (s)"),
-           _("AHT (s)"), *states, _("Occupancy (%)")]  # fmt: skip
-    for row in report.agents:
-        f = row.figures
-        yield [
-            str(row.agent),
-            row.agent.username,
-            row.agent.extension or "",
-            f.answered,
-            f.missed_offers,
-            f"{f.handle_total:.0f}",
-            "" if f.average_handle_time is None else f"{f.average_handle_time:.0f}",
-            *(f"{seconds:.0f}" for seconds in row.seconds_per_state),
-            "" if row.occupancy is None else f"{row.occupancy * 100:.1f}",
-        ]
-
-
-_ROWS = {"days": _days, "hours": _hours, "queues": _queues, "agents": _agents}

@@ -10,8 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.agent_import import ImportRefused, agents_import, decode, parse
-from companies.models import Company
-from pbx.ids import parse_id
+from companies.management.company_argument import company_argument
 
 
 class Command(BaseCommand):
@@ -34,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check the file, create nobody")
 
     def handle(self, *args, **options):
-        company = self._company(options["company"])
+        company = company_argument(options["company"])
         out_path = options["passwords_out"]
         if out_path and out_path.exists():
             raise _passwords_file_exists(out_path)
@@ -80,27 +79,6 @@ class Command(BaseCommand):
             for agent in created:
                 self.stdout.write(f"  {agent.username}\t{agent.extension or '-'}\t{agent.password}")
         self.stdout.write(_("Next: manage.py render_asterisk_config --reload, so their phones can register."))
-
-    def _company(self, value: str) -> Company:
-        company_id = parse_id(value)
-        company = Company.objects.filter(pk=company_id).first() if company_id else None
-        if company is None:
-            company = self._company_named(value)
-        if company is None:
-            raise CommandError(_("No company '%(company)s' (give its id or exact name).") % {"company": value})
-        if not company.is_active:
-            raise CommandError(_("%(company)s is deactivated.") % {"company": company.name})
-        return company
-
-    def _company_named(self, name: str) -> Company | None:
-        # Names are unique, ignoring capitals, since the numbering rules; a database from before may still hold two,
-        # and picking one of them would put the agents in a company chosen by chance.
-        named = list(Company.objects.filter(name=name).order_by("pk"))
-        if len(named) > 1:
-            message = _("%(count)d companies are named '%(company)s' (ids %(ids)s): give the id of the one you mean.")
-            ids = ", ".join(str(company.pk) for company in named)
-            raise CommandError(message % {"count": len(named), "company": name, "ids": ids})
-        return named[0] if named else None
 
 
 def _passwords_file_create(path: Path) -> TextIO:
