@@ -1,4 +1,5 @@
-"""A company's report over a span of days: figures per day, per queue and per agent, and each agent's time per state.
+"""A company's report over a span of days (figures per day, per hour of the day, per queue and per agent, and each
+agent's time per state), and one agent's day of state changes.
 
 The wallboard shows today; this is the same figures (same definitions, same queries) over any days up to a quarter,
 counted in the company's own days (Asia/Seoul midnight to midnight), and the audit log's time per state beside them.

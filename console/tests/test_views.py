@@ -121,6 +121,13 @@ def test_wallboard_shows_company_agents_and_figure_definitions(client, manager_a
     assert f'id="agent-{agent_a.pk}"' in body
     assert f'id="agent-{agent_b.pk}"' not in body
     assert "서비스 레벨" in body or "Service level" in body
+    assert 'href="/reports/" data-reports-link' in body
+
+
+def test_an_admins_wallboard_links_the_same_company_report(client, admin_user, company_b):
+    client.force_login(admin_user)
+    body = client.get(reverse("console:wallboard"), {"company": company_b.pk}).content.decode()
+    assert f'href="/reports/?company={company_b.pk}" data-reports-link' in body
 
 
 def test_agents_get_no_wallboard(client, agent_a):
