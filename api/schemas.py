@@ -37,7 +37,7 @@ from calls.models import (
     Offer,
     OfferResult,
 )
-from companies.models import Company
+from companies.models import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, Company
 from pbx.validators import BUSINESS_NUMBER_PATTERN, PHONE_PATTERN
 
 MAX_ID = 2**63 - 1
@@ -307,6 +307,7 @@ class CompanyOut(Schema):
     extension_start: str
     extension_end: str
     wrapup_seconds: int
+    record_retention_days: int | None = Field(description="Days call records are kept (null: until deleted by hand).")
     is_active: bool
     created_at: datetime
     updated_at: datetime
@@ -322,6 +323,10 @@ class CompanyIn(BodyIn):
     extension_start: Extension = ""
     extension_end: Extension = ""
     wrapup_seconds: StrictInt = Field(default=10, ge=0, le=3600)
+    record_retention_days: StrictInt | None = Field(
+        default=None, ge=MIN_RETENTION_DAYS, le=MAX_RETENTION_DAYS,
+        description="Calls and agents' state changes older than this are deleted every night; null keeps them.",
+    )  # fmt: skip
     is_active: StrictBool = True
 
 
@@ -335,6 +340,7 @@ class CompanyPatchIn(BodyIn):
     extension_start: Extension = None
     extension_end: Extension = None
     wrapup_seconds: StrictInt = Field(default=None, ge=0, le=3600)
+    record_retention_days: StrictInt | None = Field(default=None, ge=MIN_RETENTION_DAYS, le=MAX_RETENTION_DAYS)
     is_active: StrictBool = None
 
 
@@ -358,6 +364,7 @@ def company_out(company: Company) -> dict:
         "extension_start": company.extension_start,
         "extension_end": company.extension_end,
         "wrapup_seconds": company.wrapup_seconds,
+        "record_retention_days": company.record_retention_days,
         "is_active": company.is_active,
         "created_at": local(company.created_at, zone),
         "updated_at": local(company.updated_at, zone),

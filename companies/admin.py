@@ -18,7 +18,7 @@ class CompanyAdmin(admin.ModelAdmin):
     search_help_text = _("Name, or an exact phone, fax or business number.")
     fields = [
         "name", "business_number", "phone", "fax", "address", "time_zone",
-        "extension_start", "extension_end", "wrapup_seconds", "is_active",
+        "extension_start", "extension_end", "wrapup_seconds", "record_retention_days", "is_active",
     ]  # fmt: skip
     inlines = [PauseReasonInline]
 

@@ -20,7 +20,10 @@ class CompanyForm(forms.ModelForm):
 
     class Meta:
         model = Company
-        fields = ["name", "address", "time_zone", "extension_start", "extension_end", "wrapup_seconds", "is_active"]
+        fields = [
+            "name", "address", "time_zone", "extension_start", "extension_end", "wrapup_seconds",
+            "record_retention_days", "is_active",
+        ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,12 +3,16 @@
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import extension_validator
 from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
+
+# A month at least, so a slip of the keyboard cannot wipe the records a dispute needs; ten years at most.
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 3650
 
 
 def time_zone_validator(name: str) -> None:
@@ -52,6 +56,18 @@ class Company(models.Model):
     )
     # Wrap-up after a call dialed straight to an agent's extension (queues have their own).
     wrapup_seconds = models.PositiveSmallIntegerField(_("wrap-up after direct calls (s)"), default=10)
+    # Callers' numbers and agents' working hours are personal data, to be destroyed once their purpose is served
+    # (PIPA, article 21): each company says how long it keeps them (calls.services_retention.records_prune).
+    record_retention_days = models.PositiveIntegerField(
+        _("keep call records (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_RETENTION_DAYS), MaxValueValidator(MAX_RETENTION_DAYS)],
+        help_text=_(
+            "Calls (with their timelines, offers and notes) and agents' state changes older than this are deleted "
+            "every night. Empty: kept until deleted by hand."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -53,6 +53,22 @@ def test_admin_reads_and_patches_one_company(everyone, api_as):
     assert (company_b.wrapup_seconds, company_b.is_active, company_b.name) == (30, False, "Beta Support")
 
 
+def test_admin_sets_and_clears_the_record_retention(everyone, api_as):
+    client, company_b = api_as(everyone["admin"]), everyone["agent_b"].company
+
+    assert (
+        client.patch(f"companies/{company_b.pk}", {"record_retention_days": 1095}).json()["record_retention_days"]
+        == 1095
+    )
+    too_short = client.patch(f"companies/{company_b.pk}", {"record_retention_days": 29})
+    assert too_short.status_code == 422 and "record_retention_days" in too_short.json()["error"]["fields"]
+    assert client.patch(f"companies/{company_b.pk}", {"name": "Beta Support"}).json()["record_retention_days"] == 1095
+    assert (
+        client.patch(f"companies/{company_b.pk}", {"record_retention_days": None}).json()["record_retention_days"]
+        is None
+    )
+
+
 @pytest.mark.parametrize("reader", ["manager_a", "agent_a", "manager_b", "agent_b"])
 @pytest.mark.parametrize("target", ["own", "other"])
 def test_everyone_but_admins_is_refused_on_every_company_route(everyone, api_as, reader, target):

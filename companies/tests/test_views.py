@@ -28,12 +28,14 @@ def test_admin_creates_a_company_with_default_pause_reasons(client, admin_user):
             "time_zone": "Asia/Seoul",
             "wrapup_seconds": 15,
             "phone": "02-555-0000",
+            "record_retention_days": 1095,
             "is_active": "on",
         },
     )
     assert response.status_code == 302
     company = Company.objects.get(name="감마 콜센터")
     assert company.phone == "02-555-0000"
+    assert company.record_retention_days == 1095
     assert PauseReason.objects.filter(company=company).count() == 6
 
 
@@ -47,10 +49,12 @@ def test_company_form_says_what_is_wrong(client, admin_user):
             "wrapup_seconds": -1,
             "extension_start": "2000",
             "extension_end": "1000",
+            "record_retention_days": 29,
         },
     )
     assert response.status_code == 400
-    assert {"name", "time_zone", "wrapup_seconds", "extension_end"} <= set(response.context["form"].errors)
+    errors = response.context["form"].errors
+    assert {"name", "time_zone", "wrapup_seconds", "extension_end", "record_retention_days"} <= set(errors)
 
 
 def test_admin_deactivates_and_reactivates_a_company(client, admin_user, company_b):
