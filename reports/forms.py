@@ -27,7 +27,7 @@ class ReportForm(forms.Form):
                     queryset=Company.objects.order_by("name"),
                     widget=PlainSelect,
                     empty_label=_("Choose a company"),
-                ),  # fmt: skip
+                ),
                 **self.fields,
             }
 

@@ -1,5 +1,5 @@
-"""The report page and its CSV tables: thin views over reports.selectors, for managers (their company) and system
-admins (the company they pick)."""
+"""The report page and its CSV tables, for managers (their company) and system admins (the company they pick), and an
+agent's day of state changes (also for the agent): thin views over reports.selectors."""
 
 from datetime import timedelta
 
