@@ -19,6 +19,9 @@ class ReportQuery(Schema):
     company_id: Id | None = Field(
         default=None, description="The company (required for system admins; managers get their own)."
     )
+    queue_id: Id | None = Field(
+        default=None, description="One of the company's queues: the days and hours are its own."
+    )
 
 
 class FiguresOut(Schema):
@@ -61,6 +64,7 @@ class AgentReportOut(Schema):
 
 class ReportOut(Schema):
     company_id: int
+    queue_id: int | None = Field(description="The queue the days and hours are of (null: every queue).")
     date_from: str
     date_to: str = Field(description="The last day counted (today at the latest).")
     days: list[DayOut]
@@ -101,6 +105,7 @@ def report_out(report: CompanyReport) -> dict:
     codes = {reason.pk: reason.code for reason in report.reasons}
     return {
         "company_id": report.company.pk,
+        "queue_id": report.queue.pk if report.queue else None,
         "date_from": report.first_day.isoformat(),
         "date_to": report.last_day.isoformat(),
         "days": [{"day": day.isoformat(), **figures_out(f)} for day, f in report.days],

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from calls.forms import PlainSelect
+from calls.models import Queue
 from calls.selectors import EARLIEST_DAY, LATEST_DAY
 from companies.models import Company
 from pbx.ids import parse_id
@@ -16,10 +17,20 @@ from reports.selectors import MAX_DAYS, company_today
 class ReportForm(forms.Form):
     date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    queue = forms.ModelChoiceField(
+        label=_("Queue"),
+        queryset=Queue.objects.none(),
+        required=False,
+        widget=PlainSelect,
+        empty_label=_("All queues"),
+        help_text=_("The days and hours of this queue only."),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        company_id = parse_id(self.data.get("company")) if user.is_system_admin else user.company_id
+        self.fields["queue"].queryset = Queue.objects.filter(company_id=company_id).order_by("number")
         if user.is_system_admin:
             self.fields = {
                 "company": forms.ModelChoiceField(
@@ -54,6 +65,8 @@ class ReportForm(forms.Form):
         values = {"date_from": data["date_from"].isoformat(), "date_to": data["date_to"].isoformat()}
         if self.user.is_system_admin:
             values = {"company": data["company"].pk, **values}
+        if data.get("queue"):
+            values["queue"] = data["queue"].pk
         return urlencode(values)
 
     def clean(self):
@@ -64,6 +77,12 @@ class ReportForm(forms.Form):
 
     def company(self) -> Company:
         return self.cleaned_data["company"] if self.user.is_system_admin else self.user.company
+
+    def choice(self) -> dict:
+        """The valid form's choice as company_report's arguments."""
+        data = self.cleaned_data
+        return {"company": self.company(), "first_day": data["date_from"], "last_day": data["date_to"],
+                "queue": data.get("queue")}  # fmt: skip
 
 
 def span_problems(first: date | None, last: date | None) -> list[tuple[str, str]]:

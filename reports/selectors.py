@@ -16,7 +16,16 @@ from django.utils import timezone
 from accounts.models import ActivityChange, User
 from accounts.states import ActivityState
 from calls.models import Queue
-from calls.selectors import Figures, day_start, ended_calls, figures_of, period_figures, queue_figures, zone_of
+from calls.selectors import (
+    Figures,
+    day_start,
+    ended_calls,
+    figures_add,
+    figures_of,
+    period_figures,
+    queue_figures,
+    zone_of,
+)
 from companies.models import Company, PauseReason
 from console.selectors import ActivityTime, activity_time
 
@@ -66,7 +75,9 @@ class CompanyReport:
     company: Company
     first_day: date
     last_day: date  # no later than today: days still to come have nothing to count
+    queue: Queue | None = None  # the one queue the days and hours are of (None: every queue)
     days: list[tuple[date, Figures]] = field(default_factory=list)
+    days_total: Figures = field(default_factory=Figures)  # the days' sum (of the queue, with one)
     hours: list[tuple[int, Figures]] = field(default_factory=list)  # each hour of the company's day, all days together
     per_queue: list[tuple[Queue, Figures]] = field(default_factory=list)
     total: Figures = field(default_factory=Figures)
@@ -78,20 +89,25 @@ def company_today(company: Company, *, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(zone_of(company)).date()
 
 
-def company_report(*, company: Company, first_day: date, last_day: date, now: datetime | None = None) -> CompanyReport:
-    """The report of the company's days first_day..last_day (at most MAX_DAYS, checked by the caller's form).
+def company_report(
+    *, company: Company, first_day: date, last_day: date, queue: Queue | None = None, now: datetime | None = None
+) -> CompanyReport:
+    """The report of the company's days first_day..last_day (at most MAX_DAYS, checked by the caller's form); with a
+    queue, the days and hours are that queue's.
 
     Agents are the company's active ones and any other (disabled or moved since) who took calls, missed offers or
     spent time in a state in those days."""
     now = now or timezone.now()
     zone = zone_of(company)
     last_day = min(last_day, company_today(company, now=now))
-    report = CompanyReport(company=company, first_day=first_day, last_day=last_day)
+    report = CompanyReport(company=company, first_day=first_day, last_day=last_day, queue=queue)
     if last_day < first_day:
         return report
     start, end = day_start(first_day, zone), day_start(last_day + timedelta(days=1), zone)
 
     calls = ended_calls(company_id=company.pk, start=start, end=end)
+    if queue is not None:
+        calls = calls.filter(queue=queue)
     by_day = {
         row["day"]: figures_of(row)
         for row in queue_figures(calls.annotate(day=TruncDate("enqueued_at", tzinfo=zone)).values("day"))
@@ -100,6 +116,8 @@ def company_report(*, company: Company, first_day: date, last_day: date, now: da
     while day <= last_day:
         report.days.append((day, by_day.get(day, Figures())))
         day += timedelta(days=1)
+    for _day, figures in report.days:
+        figures_add(report.days_total, figures)
     # Staffing is planned by the hour: when the calls come, and when they wait or are abandoned.
     by_hour = {
         row["hour"]: figures_of(row)

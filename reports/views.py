@@ -21,11 +21,8 @@ def report(request):
     form = ReportForm.for_request(request.GET, user=request.user)
     context = {"form": form, "report": None, "state_labels": selectors.reported_state_labels()}
     if form.is_valid():
-        company = form.company()
-        context["report"] = selectors.company_report(
-            company=company, first_day=form.cleaned_data["date_from"], last_day=form.cleaned_data["date_to"]
-        )
-        context["spans"] = quick_spans(selectors.company_today(company))
+        context["report"] = selectors.company_report(**form.choice())
+        context["spans"] = quick_spans(selectors.company_today(form.company()))
         context["query"] = form.query()
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "reports/report.html", context, status=status)
@@ -68,10 +65,7 @@ def export(request, table: str):
     if not form.is_valid():
         context = {"form": form, "report": None}
         return render(request, "reports/report.html", context, status=400)
-    company = form.company()
-    report = selectors.company_report(
-        company=company, first_day=form.cleaned_data["date_from"], last_day=form.cleaned_data["date_to"]
-    )
+    report = selectors.company_report(**form.choice())
     response = HttpResponse(tables.table_csv(report, table), content_type="text/csv; charset=utf-8")
     name = f"report-{table}-{report.first_day:%Y%m%d}-{report.last_day:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -24,14 +24,12 @@ def get_report(request, query: Query[ReportQuery]):
         raise PermissionDenied(_("Only managers and admins see reports."))
     if not user.is_system_admin and query.company_id not in (None, user.company_id):
         raise Http404  # another company's: not there, as far as this manager can tell
-    form = ReportForm(
-        {"date_from": query.date_from, "date_to": query.date_to, "company": query.company_id or ""}, user=user
-    )
+    data = {"date_from": query.date_from, "date_to": query.date_to, "company": query.company_id or "",
+            "queue": query.queue_id or ""}  # fmt: skip
+    form = ReportForm(data, user=user)
     if not form.is_valid():
+        api_names = {"company": "company_id", "queue": "queue_id"}
         raise DjangoValidationError(
-            {("company_id" if name == "company" else name): errors for name, errors in form.errors.as_data().items()}
+            {api_names.get(name, name): errors for name, errors in form.errors.as_data().items()}
         )
-    report = company_report(
-        company=form.company(), first_day=form.cleaned_data["date_from"], last_day=form.cleaned_data["date_to"]
-    )
-    return report_out(report)
+    return report_out(company_report(**form.choice()))

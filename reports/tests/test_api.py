@@ -3,6 +3,7 @@
 import pytest
 
 from api.tests.conftest import JsonClient
+from calls.models import Queue
 from reports.tests.conftest import api_as
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,15 @@ def test_bad_days_are_422_at_their_field(manager_a, query, field):
     response = api_as(manager_a).get("reports", **query)
     assert response.status_code == 422
     assert field in response.json()["error"]["fields"]
+
+
+def test_one_queue_of_the_company(manager_a, queue_a, company_b, day_of_calls):
+    client = api_as(manager_a)
+    body = client.get("reports", queue_id=queue_a.pk, **DAY).json()
+    assert body["queue_id"] == queue_a.pk and body["days"][0]["offered"] == 3
+    foreign = Queue.objects.create(company=company_b, name="Theirs", number="8100")
+    refused = client.get("reports", queue_id=foreign.pk, **DAY)
+    assert refused.status_code == 422 and "queue_id" in refused.json()["error"]["fields"]
 
 
 def test_without_a_token_it_is_401():

@@ -36,6 +36,12 @@ def test_agents_in_korean_by_default_to_a_file(company_a, day_of_states, tmp_pat
     assert any(row[1] == "agent_a" for row in rows[1:])
 
 
+def test_one_queue_by_its_number(company_a, queue_a, day_of_calls, capsys):
+    assert export("--company", company_a.name, *DAY, "--queue", "7000", capsys=capsys)[1][1] == "3"
+    with translation.override("en"), pytest.raises(CommandError, match="has no queue 7999"):
+        call_command("export_report", "--company", company_a.name, *DAY, "--queue", "7999")
+
+
 def test_without_days_it_is_yesterday(company_a, capsys):
     table = export("--company", company_a.name, capsys=capsys)
     assert len(table) == 2  # the header and one day

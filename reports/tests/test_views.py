@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from calls.models import Queue
 from reports.tests.conftest import at, make_call
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +152,24 @@ def test_a_span_far_in_the_future_is_empty_not_an_error(client, manager_a):
         ).status_code
         == 200
     )
+
+
+def test_one_queue_gives_its_own_days_and_hours(client, manager_a, company_a, queue_a, day_of_calls):
+    other = Queue.objects.create(company=company_a, name="Sales", number="7100")
+    make_call(company_a, enqueued_at=at(21, 15), queue=other, talk=30)
+    client.force_login(manager_a)
+    every = client.get(reverse("reports:report"), DAY).context["report"]
+    assert every.days_total.offered == 4
+    only = client.get(reverse("reports:report"), {**DAY, "queue": other.pk}).context["report"]
+    assert only.queue == other and only.days_total.offered == 1
+    assert [hour for hour, figures in only.hours if figures.offered] == [15]
+    assert only.total.offered == 4  # the per-queue table still shows every queue
+    table = rows(client.get(reverse("reports:export", args=["days"]), {**DAY, "queue": other.pk}))
+    assert table[1][1] == "1"
+
+
+def test_another_companys_queue_is_refused(client, manager_a, company_b):
+    foreign = Queue.objects.create(company=company_b, name="Theirs", number="8100")
+    client.force_login(manager_a)
+    response = client.get(reverse("reports:report"), {**DAY, "queue": foreign.pk})
+    assert response.status_code == 400 and "queue" in response.context["form"].errors

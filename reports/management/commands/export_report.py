@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from calls.models import Queue
 from companies.management.company_argument import company_argument
 from reports import selectors, tables
 from reports.forms import span_problems
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="first_day", type=_day, help="first day, YYYY-MM-DD (default: yesterday)")
         parser.add_argument("--to", dest="last_day", type=_day, help="last day, YYYY-MM-DD (default: --from)")
         parser.add_argument("--table", choices=tables.TABLES, default="days")
+        parser.add_argument("--queue", help="only this queue's days and hours (the queue's number)")
         parser.add_argument("--output", type=Path, help="the CSV file to write (default: standard output)")
         parser.add_argument("--language", choices=["ko", "en"], default="ko", help="the headers' language")
 
@@ -34,7 +36,13 @@ class Command(BaseCommand):
         last = options["last_day"] or (first if options["first_day"] else yesterday)
         if problems := span_problems(first, last):
             raise CommandError(" ".join(str(message) for _field, message in problems))
-        report = selectors.company_report(company=company, first_day=first, last_day=last)
+        queue = None
+        if options["queue"]:
+            queue = Queue.objects.filter(company=company, number=options["queue"]).first()
+            if queue is None:
+                message = _("%(company)s has no queue %(number)s.")
+                raise CommandError(message % {"company": company.name, "number": options["queue"]})
+        report = selectors.company_report(company=company, first_day=first, last_day=last, queue=queue)
         with translation.override(options["language"]):
             text = tables.table_csv(report, options["table"])
         if options["output"] is None:
