@@ -149,6 +149,13 @@ class User(AbstractUser):
         return self.role == Role.AGENT
 
     @property
+    def away_limit_seconds(self) -> int | None:
+        """How long this AWAY may last by its reason's limit; None when not away or the reason has none. (Read with
+        the pause reason selected, as the wallboard and the console do.)"""
+        reason = self.pause_reason if self.activity_state == ActivityState.AWAY else None
+        return reason.max_minutes * 60 if reason is not None and reason.max_minutes else None
+
+    @property
     def is_claimable(self) -> bool:
         """May be offered a call right now."""
         return (

@@ -205,6 +205,7 @@ class PauseReasonOut(Schema):
         description="Set only by the product (a missed call, an account enabled again); a person cannot choose it."
     )
     is_active: bool
+    max_minutes: int | None = Field(description="Agents away longer for this reason are flagged (null: no limit).")
 
 
 class PauseReasonPage(Schema):
@@ -220,6 +221,7 @@ def pause_reason_out(reason) -> dict:
         "name_en": reason.name_en,
         "is_automatic": reason.is_automatic,
         "is_active": reason.is_active,
+        "max_minutes": reason.max_minutes,
     }
 
 

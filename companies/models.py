@@ -13,6 +13,7 @@ from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
 
 # A month at least, so a slip of the keyboard cannot wipe the records a dispute needs; ten years at most.
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 3650
+MAX_PAUSE_MINUTES = 8 * 60  # a working day
 
 
 def time_zone_validator(name: str) -> None:
@@ -127,6 +128,14 @@ class PauseReason(models.Model):
     is_automatic = models.BooleanField(_("set by the product"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # Breaks have agreed lengths; the wallboard (and the agent's own console) flag an agent away longer than this.
+    max_minutes = models.PositiveSmallIntegerField(
+        _("limit (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PAUSE_MINUTES)],
+        help_text=_("An agent away for this reason longer than this is flagged on the wallboard. Empty: no limit."),
+    )
 
     objects = PauseReasonQuerySet.as_manager()
 

@@ -11,7 +11,7 @@ from companies.models import PauseReason
 class PauseReasonForm(forms.ModelForm):
     class Meta:
         model = PauseReason
-        fields = ["name_ko", "name_en", "position", "is_active"]
+        fields = ["name_ko", "name_en", "position", "max_minutes", "is_active"]
 
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)

@@ -45,6 +45,7 @@ def row_parts(reasons: list[PauseReason]) -> dict:
         "no_extension_label": _("No extension: no calls reach this agent"),
         "set_state_label": _("Set state"),
         "apply_label": _("Apply"),
+        "limit_label": _("Limit"),
     }
 
 

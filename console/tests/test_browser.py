@@ -420,3 +420,32 @@ def test_manager_opens_reports_from_the_nav_and_moves_between_days(console_serve
     page.fill("input[name=date_to]", "2026-05-01")
     page.click("[data-action=report]")  # answered 400, with the mistake at its field
     expect(page.locator("[data-error-for=date_to]")).to_be_visible()
+
+
+def test_an_agent_away_longer_than_the_reason_allows_turns_red_on_the_wallboard(console_server, chromium, call_center):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from accounts.models import User
+    from accounts.services import Actor, activity_change
+
+    company, manager, agents, queue = call_center
+    agent = agents[2]
+    lunch = PauseReason.objects.get(company=company, code="LUNCH")
+    PauseReason.objects.filter(pk=lunch.pk).update(max_minutes=1)
+    activity_change(agent_id=agent.pk, to_state="AWAY", pause_reason=lunch, actor=Actor.person(user=agent, agent=agent))
+    # Away for 50 s of the 60 allowed: the pages must turn red by themselves, without a push.
+    User.objects.filter(pk=agent.pk).update(activity_changed_at=timezone.now() - timedelta(seconds=50))
+
+    wallboard = signed_in_page(chromium, console_server, manager.username)
+    agent_page = signed_in_page(chromium, console_server, agent.username)
+    row = wallboard.locator(f"#agent-{agent.pk}")
+    expect(row.locator(".timer")).to_have_attribute("data-limit", "60")
+    expect(row).not_to_have_class(re.compile("over-limit"))
+    expect(row).to_have_class(re.compile("over-limit"), timeout=20_000)
+    expect(agent_page.locator("#agent-state .timer")).to_have_class(re.compile("over-limit"), timeout=5_000)
+    expect(agent_page.locator("[data-away-limit]")).to_have_text("/ 1:00")
+    shoot(wallboard, "wallboard-away-too-long")
+    assert wallboard.csp_errors == [] and agent_page.csp_errors == []

@@ -306,3 +306,30 @@ def test_an_agent_without_an_extension_is_told_and_shown_on_the_wallboard(client
     body = client.get(reverse("console:wallboard")).content.decode()
     row = body[body.index('data-agent="newcomer"') :]
     assert "data-no-extension" in row[: row.index("</tr>")]
+
+
+def test_a_manager_gives_a_reason_a_time_limit_and_the_wallboard_carries_it(client, manager_a, agent_a, company_a):
+    lunch = _reason(company_a)
+    client.force_login(manager_a)
+    fields = {"reason_id": lunch.pk, "name_ko": lunch.name_ko, "name_en": lunch.name_en, "position": lunch.position,
+              "is_active": "on"}  # fmt: skip
+    assert client.post(reverse("console:pause_reasons"), {**fields, "max_minutes": 60}).status_code == 302
+    lunch.refresh_from_db()
+    assert lunch.max_minutes == 60
+    for wrong in (0, 481, "x"):
+        response = client.post(reverse("console:pause_reasons"), {**fields, "max_minutes": wrong})
+        assert response.status_code == 400 and "max_minutes" in response.context["form"].errors
+
+    client.force_login(agent_a)
+    client.post(reverse("console:agent_state"), {"to_state": "AWAY", "pause_reason": lunch.pk})
+    assert 'data-limit="3600"' in client.get(reverse("console:agent")).content.decode()
+    client.force_login(manager_a)
+    row = client.get(reverse("console:wallboard")).content.decode()
+    assert f'id="agent-{agent_a.pk}"' in row and 'data-limit="3600"' in row
+
+
+def test_without_a_limit_no_timer_is_limited(client, manager_a, agent_a, company_a):
+    client.force_login(agent_a)
+    client.post(reverse("console:agent_state"), {"to_state": "AWAY", "pause_reason": _reason(company_a).pk})
+    client.force_login(manager_a)
+    assert "data-limit=" not in client.get(reverse("console:wallboard")).content.decode()

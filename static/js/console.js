@@ -22,7 +22,15 @@
         var serverNow = Date.parse(el.dataset.now || "");
         offsets.set(el, isNaN(serverNow) ? 0 : serverNow - now);
       }
-      el.textContent = format((now + offsets.get(el) - since) / 1000);
+      var elapsed = (now + offsets.get(el) - since) / 1000;
+      el.textContent = format(elapsed);
+      // Away longer than the reason allows (data-limit, seconds): the timer, and its wallboard row, turn red.
+      var limit = Number(el.dataset.limit || 0);
+      if (limit) {
+        el.classList.toggle("over-limit", elapsed > limit);
+        var scope = el.closest("[data-limit-scope]");
+        if (scope) scope.classList.toggle("over-limit", elapsed > limit);
+      }
     });
   }
 
