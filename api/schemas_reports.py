@@ -59,6 +59,7 @@ class AgentReportOut(Schema):
     average_handle_seconds: float | None
     seconds_by_state: dict[str, float] = Field(description="READY, CALLING, ON_CALL, POST_PROCESSING, AWAY, TRAINING.")
     away_seconds_by_reason: dict[str, float] = Field(description="AWAY time per pause reason code (LUNCH, …).")
+    away_over_limit_seconds: float = Field(description="AWAY time past the limit of its reason (max_minutes).")
     occupancy: float | None = Field(description="Time on calls ÷ (time on calls + READY) (0..1).")
 
 
@@ -97,6 +98,7 @@ def agent_report_out(row: AgentReport, reason_codes: dict[int, str]) -> dict:
         "average_handle_seconds": row.figures.average_handle_time,
         "seconds_by_state": dict(row.time.seconds_by_state),
         "away_seconds_by_reason": {reason_codes[pk]: s for pk, s in row.time.seconds_by_reason.items()},
+        "away_over_limit_seconds": row.time.away_over_limit,
         "occupancy": row.occupancy,
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import ActivityChange, User
 from accounts.states import ActivityState
 from calls.selectors import today_start, zone_of
+from companies.models import PauseReason
 
 
 @dataclass
@@ -21,6 +22,8 @@ class ActivityTime:
     agent: User
     seconds_by_state: dict[str, float] = field(default_factory=dict)
     seconds_by_reason: dict[int, float] = field(default_factory=dict)
+    # Away past the limit of the reason (PauseReason.max_minutes), counted inside the span.
+    away_over_limit: float = 0.0
 
     @property
     def total(self) -> float:
@@ -59,6 +62,7 @@ def activity_time(
             # How the span began (AWAY for lunch since 23:50, say) and how it ends (READY since 17:40).
             state_at_start=Subquery(last_before(start).values("to_state")[:1]),
             reason_at_start=Subquery(last_before(start).values("pause_reason_id")[:1]),
+            since_at_start=Subquery(last_before(start).values("changed_at")[:1]),
             state_at_end=Subquery(last_before(end).values("to_state")[:1]),
             since_at_end=Subquery(last_before(end).values("changed_at")[:1]),
             # The first change in the span ends a stretch that may have begun before the start.
@@ -68,6 +72,12 @@ def activity_time(
         )
     )
     ids = [agent.pk for agent in agents]
+    limits = {
+        reason_id: minutes * 60
+        for reason_id, minutes in PauseReason.objects.filter(company=company, max_minutes__isnull=False).values_list(
+            "id", "max_minutes"
+        )
+    }
     ended: dict[int, dict[str, float]] = defaultdict(dict)
     for agent_id, state, seconds in (
         in_span.filter(agent_id__in=ids)
@@ -94,22 +104,37 @@ def activity_time(
             row.add(state, seconds)
         if agent.state_at_end is not None:
             row.add(agent.state_at_end, (end - max(agent.since_at_end, start)).total_seconds())
-        _add_away_per_reason(row, agent, away.get(agent.pk, []), start=start, end=end)
+        _add_away_per_reason(row, agent, away.get(agent.pk, []), limits, start=start, end=end)
         rows.append(row)
     return rows
 
 
-def _add_away_per_reason(row: ActivityTime, agent, changes: list, *, start: datetime, end: datetime) -> None:
+def _add_away_per_reason(
+    row: ActivityTime, agent, changes: list, limits: dict[int, int], *, start: datetime, end: datetime
+) -> None:
     """The agent's AWAY stretches by reason, from the changes that enter or leave AWAY (in order): each change that
-    enters AWAY is followed by the one that leaves it, as nothing else can move an agent out of AWAY."""
+    enters AWAY is followed by the one that leaves it, as nothing else can move an agent out of AWAY. A stretch past
+    its reason's limit adds the part after the limit that lies inside the span to `away_over_limit`."""
     reasons = row.seconds_by_reason
-    reason, since = (agent.reason_at_start, start) if agent.state_at_start == ActivityState.AWAY else (None, None)
+
+    def add(reason, began, since, until):
+        if reason is None:
+            return
+        reasons[reason] = reasons.get(reason, 0.0) + (until - since).total_seconds()
+        if reason in limits:
+            over_from = max(began + timedelta(seconds=limits[reason]), start)
+            row.away_over_limit += max(0.0, (until - over_from).total_seconds())
+
+    # (reason, when the stretch began, when it entered the span)
+    stretch = None
+    if agent.state_at_start == ActivityState.AWAY:
+        stretch = (agent.reason_at_start, agent.since_at_start, start)
     for to_state, to_reason, changed_at in changes:
-        if since is not None and reason is not None:
-            reasons[reason] = reasons.get(reason, 0.0) + (changed_at - since).total_seconds()
-        reason, since = (to_reason, changed_at) if to_state == ActivityState.AWAY else (None, None)
-    if since is not None and reason is not None:
-        reasons[reason] = reasons.get(reason, 0.0) + (end - since).total_seconds()
+        if stretch is not None:
+            add(*stretch, changed_at)
+        stretch = (to_reason, changed_at, changed_at) if to_state == ActivityState.AWAY else None
+    if stretch is not None:
+        add(*stretch, end)
 
 
 def pause_time_today(*, company, now: datetime | None = None) -> list[ActivityTime]:

@@ -147,6 +147,12 @@ class Stretch:
     seconds: float
     still_going: bool
 
+    @property
+    def over_limit(self) -> bool:
+        """Away longer than the reason allows (read with the pause reason selected)."""
+        reason = self.change.pause_reason if self.change.to_state == ActivityState.AWAY else None
+        return bool(reason and reason.max_minutes and self.seconds > reason.max_minutes * 60)
+
 
 @dataclass
 class AgentDay:

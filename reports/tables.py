@@ -67,7 +67,7 @@ def _queues(report):
 def _agents(report):
     states = [f"{label} (s)" for label in selectors.reported_state_labels()]
     yield [_("Agent"), _("Username"), _("Extension"), _("Answered"), _("Missed offers"), _("Handle time (s)"),
-           _("AHT (s)"), *states, _("Occupancy (%)")]  # fmt: skip
+           _("AHT (s)"), *states, _("Away over limit (s)"), _("Occupancy (%)")]  # fmt: skip
     for row in report.agents:
         f = row.figures
         yield [
@@ -79,6 +79,7 @@ def _agents(report):
             f"{f.handle_total:.0f}",
             "" if f.average_handle_time is None else f"{f.average_handle_time:.0f}",
             *(f"{seconds:.0f}" for seconds in row.seconds_per_state),
+            f"{row.time.away_over_limit:.0f}",
             "" if row.occupancy is None else f"{row.occupancy * 100:.1f}",
         ]
 

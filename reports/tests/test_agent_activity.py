@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from companies.models import PauseReason
 from reports.selectors import agent_day
 from reports.tests.conftest import NOW, api_as, at, change
 
@@ -121,3 +122,12 @@ def test_the_api_keeps_each_reader_to_their_agents(manager_a, agent_a, agent_b, 
 def test_the_api_refuses_a_bad_day_at_its_field(manager_a, agent_a, day):
     response = api_as(manager_a).get(f"users/{agent_a.pk}/activity", day=day)
     assert response.status_code == 422 and "day" in response.json()["error"]["fields"]
+
+
+def test_a_stretch_past_its_reason_limit_is_marked(client, manager_a, agent_a, company_a, day_of_states):
+    PauseReason.objects.filter(company=company_a, code="LUNCH").update(max_minutes=45)
+    day = agent_day(agent=agent_a, day=date(2026, 11, 21), now=NOW)
+    assert [s.change.to_state for s in day.stretches if s.over_limit] == ["AWAY"]
+    client.force_login(manager_a)
+    page = client.get(reverse("reports:agent_activity", args=[agent_a.pk]), {"day": "2026-11-21"}).content.decode()
+    assert page.count("data-over-limit") == 1

@@ -27,6 +27,7 @@ def test_manager_gets_their_company_day_as_json(manager_a, agent_a, day_of_calls
     assert agent["answered"] == 2 and agent["missed_offers"] == 1 and agent["handle_seconds"] == 190
     assert sum(agent["seconds_by_state"].values()) == 24 * 3600
     assert agent["away_seconds_by_reason"] == {"BREAK": 9 * 3600, "LUNCH": 3600}
+    assert agent["away_over_limit_seconds"] == 0  # no reason has a limit
 
 
 def test_admin_names_the_company(admin_user, company_b, day_of_calls):

@@ -133,3 +133,21 @@ def test_hours_of_the_day_are_the_company_hours(company_a, day_of_calls):
     # 00:30 in Seoul (15:30 UTC) is hour 0; 23:59 on the 20th is hour 23; 10:00 and 11:00 on the 21st.
     assert offered == {0: 1, 10: 1, 11: 1, 23: 1}
     assert [hour for hour, _figures in report.hours] == list(range(24))
+
+
+def test_away_past_the_reason_limit_is_counted_inside_the_span(company_a, agent_a, day_of_states):
+    PauseReason.objects.filter(company=company_a, code="LUNCH").update(max_minutes=45)
+    PauseReason.objects.filter(company=company_a, code="BREAK").update(max_minutes=15)
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    row = next(row for row in report.agents if row.agent == agent_a)
+    # The break begun at 23:00 the day before was past its 15 minutes at 23:15: all of its 9 hours on the 21st
+    # count; lunch 12:00–13:00 is 15 minutes past its 45.
+    assert row.time.away_over_limit == 9 * 3600 + 15 * 60
+    # The next day: the break from 01:00 to midnight, past its limit from 01:15.
+    next_day = company_report(company=company_a, first_day=date(2026, 11, 22), last_day=date(2026, 11, 22), now=NOW)
+    assert next(r for r in next_day.agents if r.agent == agent_a).time.away_over_limit == 23 * 3600 - 15 * 60
+
+
+def test_without_limits_nothing_is_over(company_a, agent_a, day_of_states):
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    assert next(row for row in report.agents if row.agent == agent_a).time.away_over_limit == 0
