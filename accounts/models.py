@@ -153,7 +153,7 @@ class User(AbstractUser):
         """How long this AWAY may last by its reason's limit; None when not away or the reason has none. (Read with
         the pause reason selected, as the wallboard and the console do.)"""
         reason = self.pause_reason if self.activity_state == ActivityState.AWAY else None
-        return reason.max_minutes * 60 if reason is not None and reason.max_minutes else None
+        return reason.limit_seconds if reason is not None else None
 
     @property
     def is_claimable(self) -> bool:

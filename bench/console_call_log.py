@@ -30,8 +30,7 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from bench_database import database_ready  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
@@ -40,21 +39,6 @@ from django.utils import timezone  # noqa: E402
 CALLS = int(os.environ.get("BENCH_CALLS", "1000000"))
 COMPANIES, AGENTS_PER_COMPANY, QUEUES_PER_COMPANY, PHONES = 20, 50, 3, 20_000
 REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
-
-
-def ensure_database() -> None:
-    settings = connection.settings_dict
-    admin = psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"], dbname="postgres",
-        autocommit=True,
-    )  # fmt: skip
-    with admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
-        if os.environ.get("BENCH_REBUILD") and exists:
-            admin.execute(f'DROP DATABASE "{settings["NAME"]}"')
-            exists = None
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
 
 
 def build() -> None:
@@ -219,8 +203,7 @@ def measure() -> None:
 
 
 def main() -> None:
-    ensure_database()
-    call_command("migrate", verbosity=0)
+    database_ready(fresh=bool(os.environ.get("BENCH_REBUILD")))
     build()
     setup_test_environment()  # the test client then hands back each response's template context
     measure()

@@ -31,27 +31,13 @@ import django  # noqa: E402
 django.setup()
 
 import aiohttp  # noqa: E402
-import psycopg  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from bench_database import database_ready  # noqa: E402
 from django.test import Client  # noqa: E402
 
 AGENTS = int(os.environ.get("BENCH_AGENTS", "500"))
 WALLBOARDS = int(os.environ.get("BENCH_WALLBOARDS", "50"))
 CHANGES = int(os.environ.get("BENCH_CHANGES", "100"))
 BURST = int(os.environ.get("BENCH_BURST", "20"))
-
-
-def fresh_database() -> None:
-    settings = connection.settings_dict
-    admin = psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"], dbname="postgres",
-        autocommit=True,
-    )  # fmt: skip
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{settings["NAME"]}"')
-        admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
-    call_command("migrate", verbosity=0)
 
 
 def build():
@@ -187,7 +173,7 @@ async def run(server, manager, agent_ids, cookies):
 def main():
     from console.tests.browser import start_console_server
 
-    fresh_database()
+    database_ready(fresh=True)
     manager, agent_ids, cookies = build()
     server, stop = start_console_server()
 

@@ -31,8 +31,7 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from bench_database import database_ready  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
@@ -40,21 +39,6 @@ from django.utils import timezone  # noqa: E402
 
 COMPANIES, AGENTS, QUEUES, DAYS, CALLS_PER_DAY = 2, 100, 3, 92, 40
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
-
-
-def ensure_database() -> None:
-    settings = connection.settings_dict
-    admin = psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"], dbname="postgres",
-        autocommit=True,
-    )  # fmt: skip
-    with admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
-        if os.environ.get("BENCH_REBUILD") and exists:
-            admin.execute(f'DROP DATABASE "{settings["NAME"]}"')
-            exists = None
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
 
 
 def build() -> None:
@@ -182,8 +166,7 @@ def measure() -> None:
 
 
 if __name__ == "__main__":
-    ensure_database()
-    call_command("migrate", verbosity=0)
+    database_ready(fresh=bool(os.environ.get("BENCH_REBUILD")))
     setup_test_environment()
     build()
     measure()

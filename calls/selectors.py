@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import binascii
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -379,15 +379,8 @@ def queue_figures(calls):
 
 
 def figures_add(total: Figures, figures: Figures) -> None:
-    for name in (
-        "offered",
-        "answered",
-        "abandoned",
-        "within_service_level",
-        "wait_answered_total",
-        "handle_total",
-        "missed_offers",
-    ):
+    """Add `figures` into `total`: every figure is a count or a sum, so totals of rows are sums of their figures."""
+    for name in (f.name for f in fields(Figures)):
         setattr(total, name, getattr(total, name) + getattr(figures, name))
 
 

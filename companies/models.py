@@ -151,3 +151,8 @@ class PauseReason(models.Model):
     @property
     def name(self) -> str:
         return self.name_en if (get_language() or "ko").startswith("en") else self.name_ko
+
+    @property
+    def limit_seconds(self) -> int | None:
+        """max_minutes in seconds (None: no limit)."""
+        return self.max_minutes * 60 if self.max_minutes else None

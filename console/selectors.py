@@ -73,10 +73,7 @@ def activity_time(
     )
     ids = [agent.pk for agent in agents]
     limits = {
-        reason_id: minutes * 60
-        for reason_id, minutes in PauseReason.objects.filter(company=company, max_minutes__isnull=False).values_list(
-            "id", "max_minutes"
-        )
+        reason.pk: reason.limit_seconds for reason in PauseReason.objects.filter(company=company, max_minutes__gt=0)
     }
     ended: dict[int, dict[str, float]] = defaultdict(dict)
     for agent_id, state, seconds in (

@@ -151,7 +151,8 @@ class Stretch:
     def over_limit(self) -> bool:
         """Away longer than the reason allows (read with the pause reason selected)."""
         reason = self.change.pause_reason if self.change.to_state == ActivityState.AWAY else None
-        return bool(reason and reason.max_minutes and self.seconds > reason.max_minutes * 60)
+        limit = reason.limit_seconds if reason is not None else None
+        return limit is not None and self.seconds > limit
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 import pytest
 
+from companies.models import PauseReason
+
 pytestmark = pytest.mark.django_db
 
 
@@ -45,3 +47,11 @@ def test_pause_reasons_need_a_token(db):
     from api.tests.conftest import JsonClient
 
     assert JsonClient().get("pause-reasons").status_code == 401
+
+
+def test_a_reasons_time_limit_is_shown(agent_a, company_a, api_as):
+    PauseReason.objects.filter(company=company_a, code="LUNCH").update(max_minutes=60)
+
+    items = {reason["code"]: reason for reason in api_as(agent_a).get("pause-reasons").json()["items"]}
+
+    assert items["LUNCH"]["max_minutes"] == 60 and items["BREAK"]["max_minutes"] is None

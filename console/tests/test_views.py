@@ -316,6 +316,7 @@ def test_a_manager_gives_a_reason_a_time_limit_and_the_wallboard_carries_it(clie
     assert client.post(reverse("console:pause_reasons"), {**fields, "max_minutes": 60}).status_code == 302
     lunch.refresh_from_db()
     assert lunch.max_minutes == 60
+    assert 'data-limit-minutes="60"' in client.get(reverse("console:pause_reasons")).content.decode()
     for wrong in (0, 481, "x"):
         response = client.post(reverse("console:pause_reasons"), {**fields, "max_minutes": wrong})
         assert response.status_code == 400 and "max_minutes" in response.context["form"].errors
