@@ -1,15 +1,28 @@
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdmin
-from calls.models import Call, CallEvent, CallNote, Offer, Queue
+from calls.models import BusinessHours, Call, CallEvent, CallNote, ClosedDay, Offer, Queue
 from pbx.encryption import blind_index
 
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ["name", "number", "company", "ring_timeout_seconds", "wrapup_seconds", "max_wait_seconds"]
+    list_display = ["name", "number", "company", "ring_timeout_seconds", "wrapup_seconds", "max_wait_seconds",
+                    "business_hours"]  # fmt: skip
     list_filter = ["company"]
     filter_horizontal = ["members"]
+
+
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 1
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    list_display = ["name", "company", "monday", "saturday", "sunday"]
+    list_filter = ["company"]
+    inlines = [ClosedDayInline]
 
 
 class OfferInline(admin.TabularInline):

@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from calls.models import Direction, Disposition, Queue
+from calls.models import BusinessHours, Direction, Disposition, Queue
 from calls.selectors import EARLIEST_DAY, LATEST_DAY, CallFilters
 from companies.models import Company
 from pbx.ids import parse_id
@@ -113,6 +113,7 @@ class QueueForm(forms.ModelForm):
             "max_wait_seconds",
             "service_level_seconds",
             "members",
+            "business_hours",
             "is_active",
         ]
         widgets = {"members": forms.CheckboxSelectMultiple}
@@ -123,3 +124,5 @@ class QueueForm(forms.ModelForm):
         self.company = company
         self.instance.company = company
         self.fields["members"].queryset = User.objects.agents().filter(company=company, is_active=True)
+        self.fields["business_hours"].queryset = BusinessHours.objects.filter(company=company)
+        self.fields["business_hours"].empty_label = _("Always open")

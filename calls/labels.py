@@ -7,6 +7,7 @@ beside them, in the reader's language.
 from django.utils.translation import gettext_lazy as _
 
 TIMELINE_KINDS = {
+    "closed": _("Outside business hours: the caller hears the closed message"),
     "caller_queued": _("The caller waits in the queue"),
     "agent_ringing": _("The agent's phone rings"),
     "agent_answered": _("The agent answered"),

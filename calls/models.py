@@ -1,4 +1,7 @@
-"""Queues, call records (one per call), the offers made to agents, and each call's event timeline."""
+"""Queues, their business hours, call records (one per call), the offers made to agents, and each call's
+event timeline."""
+
+import contextlib
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -8,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calls.business_hours import WEEKDAYS, HoursProblem, OpeningHours, format_ranges, parse_ranges
 from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
 
 
@@ -24,6 +28,101 @@ def _tenant_filter(queryset, user, *, agent_field: str | None):
 class QueueQuerySet(models.QuerySet):
     def visible_to(self, user):
         return _tenant_filter(self, user, agent_field=None)
+
+
+def validate_ranges(text: str) -> None:
+    try:
+        parse_ranges(text)
+    except HoursProblem as problem:
+        raise ValidationError(str(problem)) from problem
+
+
+DAY_RANGES_MAX = 200
+
+
+def _day_ranges(label):
+    return models.CharField(label, max_length=DAY_RANGES_MAX, blank=True, default="", validators=[validate_ranges])
+
+
+class BusinessHoursQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _tenant_filter(self, user, agent_field=None)
+
+
+class BusinessHours(models.Model):
+    """A company's opening hours, given to its queues; a queue without any is always open.
+
+    Each weekday holds its ranges as text ("09:00-12:00, 13:00-18:00", blank: closed all day), read by
+    calls.business_hours, in the company's time zone."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="business_hours")
+    name = models.CharField(_("name"), max_length=100)
+    monday = _day_ranges(_("Monday"))
+    tuesday = _day_ranges(_("Tuesday"))
+    wednesday = _day_ranges(_("Wednesday"))
+    thursday = _day_ranges(_("Thursday"))
+    friday = _day_ranges(_("Friday"))
+    saturday = _day_ranges(_("Saturday"))
+    sunday = _day_ranges(_("Sunday"))
+
+    objects = BusinessHoursQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["company", "name"]
+        verbose_name = _("business hours")
+        verbose_name_plural = _("business hours")
+        constraints = [models.UniqueConstraint(Lower("name"), "company", name="business_hours_name_once_per_company")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        too_long = {}
+        for day in WEEKDAYS:
+            # Stored as read back, so every page and the API show one spelling ("9:00~18:00" → "09:00-18:00").
+            with contextlib.suppress(HoursProblem):
+                setattr(self, day, format_ranges(parse_ranges(getattr(self, day))))
+            if len(getattr(self, day)) > DAY_RANGES_MAX:
+                too_long[day] = _("Too many ranges: at most %(n)d characters once written as 09:00-18:00.") % {
+                    "n": DAY_RANGES_MAX
+                }
+        if too_long:
+            raise ValidationError(too_long)
+        if self.name and self.company_id:
+            same = BusinessHours.objects.filter(company_id=self.company_id, name__iexact=self.name).exclude(pk=self.pk)
+            if same.exists():
+                raise ValidationError({"name": _("This company already has business hours with this name.")})
+
+    def validate_constraints(self, exclude=None):
+        super().validate_constraints(exclude={*(exclude or ()), "name"})
+
+    def opening_hours(self, closed_days=None) -> OpeningHours:
+        """The hours as the telephony core reads them; `closed_days` (dates) saves a query when already known."""
+        if closed_days is None:
+            closed_days = self.closed_days.values_list("day", flat=True)
+        return OpeningHours(
+            zone=self.company.time_zone,
+            weekly=tuple(parse_ranges(getattr(self, day)) for day in WEEKDAYS),
+            closed_days=frozenset(closed_days),
+        )
+
+
+class ClosedDay(models.Model):
+    """A day the hours keep closed whatever the weekday says: a public holiday, a company day off."""
+
+    hours = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="closed_days")
+    day = models.DateField(_("day"))
+    name = models.CharField(_("name"), max_length=100, blank=True, default="")
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+        constraints = [models.UniqueConstraint(fields=["hours", "day"], name="closed_day_once")]
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} {self.name}".strip()
 
 
 class Queue(models.Model):
@@ -57,6 +156,15 @@ class Queue(models.Model):
     # Empty means every agent of the company takes this queue's calls.
     members = models.ManyToManyField("accounts.User", blank=True, related_name="queues", verbose_name=_("agents"))
     is_active = models.BooleanField(_("active"), default=True)
+    business_hours = models.ForeignKey(
+        BusinessHours,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="queues",
+        verbose_name=_("business hours"),
+        help_text=_("Outside them callers hear the closed message. None: always open."),
+    )
 
     objects = QueueQuerySet.as_manager()
 
@@ -82,6 +190,8 @@ class Queue(models.Model):
             problems["number"] = number_problems
         if self.name and self.company_id and self._name_taken():
             problems["name"] = _("Another queue of this company already has this name.")
+        if self.business_hours_id and self.company_id and self.business_hours.company_id != self.company_id:
+            problems["business_hours"] = _("These business hours belong to another company.")
         if problems:
             raise ValidationError(problems)
 
@@ -108,6 +218,7 @@ class Disposition(models.TextChoices):
     FAILED = "FAILED", _("Failed")
     ABANDONED = "ABANDONED", _("Abandoned")
     CANCELLED = "CANCELLED", _("Cancelled")
+    CLOSED = "CLOSED", _("After hours")  # a queue call that came outside the queue's business hours
 
 
 class CallState(models.TextChoices):

@@ -22,8 +22,11 @@ from calls.models import Call, CallEvent, CallNote, CallState, Direction, Dispos
 CURSOR_SALT = "console.calls.cursor"
 EARLIEST_DAY = date(1970, 1, 1)
 LATEST_DAY = date(9000, 1, 1)
-# Calls nobody answered: the list of missed and abandoned calls, and what a callback can follow up.
-UNANSWERED = (Disposition.ABANDONED, Disposition.NO_ANSWER, Disposition.BUSY, Disposition.FAILED)
+# Calls nobody answered: the list of missed and abandoned calls, and what a callback can follow up (after-hours
+# callers too: they are the first ones called back in the morning).
+UNANSWERED = (
+    Disposition.ABANDONED, Disposition.NO_ANSWER, Disposition.BUSY, Disposition.FAILED, Disposition.CLOSED
+)  # fmt: skip
 
 
 def zone_of(company) -> ZoneInfo:
@@ -275,11 +278,20 @@ class QueueWaiting:
     queue: Queue
     waiting: int = 0
     oldest_at: datetime | None = None
+    closed: bool = False  # outside its business hours now
+    # When it opens (closed) or closes (open with hours): the wallboard reads the panel again then.
+    changes_at: datetime | None = None
 
 
-def queues_waiting(*, company_id: int) -> list[QueueWaiting]:
-    queues = list(Queue.objects.filter(company_id=company_id, is_active=True).order_by("number"))
-    rows = {q.pk: QueueWaiting(queue=q) for q in queues}
+def queues_waiting(*, company_id: int, now: datetime | None = None) -> list[QueueWaiting]:
+    now = now or timezone.now()
+    queues = list(
+        Queue.objects.filter(company_id=company_id, is_active=True)
+        .select_related("business_hours__company")
+        .prefetch_related("business_hours__closed_days")
+        .order_by("number")
+    )
+    rows = {q.pk: _queue_waiting(q, now) for q in queues}
     waiting = (
         Call.objects.in_progress()
         .filter(company_id=company_id, state=CallState.WAITING, queue__isnull=False)
@@ -293,6 +305,16 @@ def queues_waiting(*, company_id: int) -> list[QueueWaiting]:
     return list(rows.values())
 
 
+def _queue_waiting(queue: Queue, now: datetime) -> QueueWaiting:
+    if queue.business_hours is None:
+        return QueueWaiting(queue=queue)
+    hours = queue.business_hours
+    opening = hours.opening_hours(closed_days=[closed.day for closed in hours.closed_days.all()])
+    if opening.is_open(now):
+        return QueueWaiting(queue=queue, changes_at=opening.next_closing(now))
+    return QueueWaiting(queue=queue, closed=True, changes_at=opening.next_opening(now))
+
+
 @dataclass
 class Figures:
     """A queue's or an agent's figures over a period, today's on the wallboard (definitions are on its page)."""
@@ -304,6 +326,7 @@ class Figures:
     wait_answered_total: float = 0.0
     handle_total: float = 0.0
     missed_offers: int = 0
+    after_hours: int = 0  # queue calls that came outside the queue's business hours: not offered to anyone
 
     @property
     def abandon_rate(self) -> float | None:
@@ -330,11 +353,13 @@ class WallboardFigures:
 
 
 _ANSWERED = Q(disposition=Disposition.ANSWERED)
+_AFTER_HOURS = Q(disposition=Disposition.CLOSED)
 
 
 def _figure_aggregates():
     return {
-        "offered": Count("id"),
+        "offered": Count("id", filter=~_AFTER_HOURS),
+        "after_hours": Count("id", filter=_AFTER_HOURS),
         "answered": Count("id", filter=_ANSWERED),
         "abandoned": Count("id", filter=Q(disposition=Disposition.ABANDONED)),
         "wait": Sum("wait_seconds", filter=_ANSWERED),
@@ -351,6 +376,7 @@ def figures_of(row) -> Figures:
         wait_answered_total=row["wait"] or 0.0,
         handle_total=(row["talk"] or 0.0) + (row["wrapup"] or 0.0),
         within_service_level=row.get("within", 0) or 0,
+        after_hours=row.get("after_hours", 0) or 0,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from calls import views, views_queues
+from calls import views, views_hours, views_queues
 
 app_name = "calls"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("queues/", views_queues.queue_list, name="queues"),
     path("queues/new/", views_queues.queue_edit, name="queue_new"),
     path("queues/<int:queue_id>/", views_queues.queue_edit, name="queue_edit"),
+    path("hours/", views_hours.hours_list, name="hours"),
+    path("hours/new/", views_hours.hours_edit, name="hours_new"),
+    path("hours/<int:hours_id>/", views_hours.hours_edit, name="hours_edit"),
+    path("hours/<int:hours_id>/delete/", views_hours.hours_delete, name="hours_delete"),
 ]

@@ -13,33 +13,46 @@ from companies.models import Company
 from pbx.ids import parse_id
 
 
-def _staff(request):
+def staff_only(request):
     if request.user.role not in ("MANAGER", "SYSTEM_ADMIN"):
         raise PermissionDenied(_("Only managers and admins manage queues."))
 
 
+def company_for_new(request) -> Company | None:
+    """The company something new belongs to: the manager's own; the one a system admin picked (None: not yet)."""
+    if not request.user.is_system_admin:
+        return request.user.company
+    company_id = parse_id(request.GET.get("company") or request.POST.get("company"))
+    if company_id is None:
+        return None
+    return get_object_or_404(Company.objects.visible_to(request.user), pk=company_id)
+
+
+def company_pick(request):
+    companies = Company.objects.visible_to(request.user).active()
+    return render(request, "console/company_pick.html", {"companies": companies})
+
+
 @login_required
 def queue_list(request):
-    _staff(request)
-    queues = Queue.objects.visible_to(request.user).select_related("company").prefetch_related("members")
+    staff_only(request)
+    queues = (
+        Queue.objects.visible_to(request.user).select_related("company", "business_hours").prefetch_related("members")
+    )
     return render(request, "calls/queues.html", {"queues": queues})
 
 
 @login_required
 def queue_edit(request, queue_id: int | None = None):
-    _staff(request)
+    staff_only(request)
     queue = None
     if queue_id is not None:
         queue = get_object_or_404(Queue.objects.visible_to(request.user), pk=queue_id)
         company = queue.company
-    elif request.user.is_system_admin:
-        company_id = parse_id(request.GET.get("company") or request.POST.get("company"))
-        if company_id is None:
-            companies = Company.objects.visible_to(request.user).active()
-            return render(request, "console/company_pick.html", {"companies": companies})
-        company = get_object_or_404(Company.objects.visible_to(request.user), pk=company_id)
     else:
-        company = request.user.company
+        company = company_for_new(request)
+        if company is None:
+            return company_pick(request)
     form = QueueForm(request.POST or None, instance=queue, company=company)
     if request.method == "POST":
         if form.is_valid():

@@ -243,6 +243,8 @@ ASTERISK_CODECS = env.list("ASTERISK_CODECS", default=["ulaw", "alaw"])
 ASTERISK_LANGUAGE = env.str("ASTERISK_LANGUAGE", default="en")
 # Played to a queue caller when no application process holds the Stasis app; empty: no message, just the hangup.
 ASTERISK_UNAVAILABLE_PROMPT = env.str("ASTERISK_UNAVAILABLE_PROMPT", default="all-circuits-busy-now&pls-try-call-later")
+# Played to a queue caller outside the queue's business hours (record your own, e.g. custom/closed-ko); empty: none.
+ASTERISK_CLOSED_PROMPT = env.str("ASTERISK_CLOSED_PROMPT", default="pls-try-call-later")
 
 LOGGING = {
     "version": 1,

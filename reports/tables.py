@@ -37,12 +37,13 @@ def _figure_cells(f) -> list:
         seconds(f.average_speed_of_answer),
         seconds(f.average_handle_time),
         share(f.service_level),
+        f.after_hours,
     ]
 
 
 def _figure_headers() -> list:
     return [_("Offered"), _("Answered"), _("Abandoned"), _("Abandon rate (%)"), _("ASA (s)"), _("AHT (s)"),
-            _("Service level (%)")]  # fmt: skip
+            _("Service level (%)"), _("After hours")]  # fmt: skip
 
 
 def _days(report):

@@ -191,6 +191,11 @@ class AriClient:
     async def hangup(self, channel_id: str, reason: str = "normal"):
         return await self.request("DELETE", f"/channels/{quote(channel_id)}", reason=reason)
 
+    async def continue_in_dialplan(self, channel_id: str, context: str, extension: str, priority: int = 1):
+        return await self.request(
+            "POST", f"/channels/{quote(channel_id)}/continue", context=context, extension=extension, priority=priority
+        )
+
     async def bridge_create(self, bridge_id: str, name: str = ""):
         return await self.request("POST", "/bridges", type="mixing", bridgeId=bridge_id, name=name or None)
 

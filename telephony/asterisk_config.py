@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from calls.models import Queue
+from telephony.core import CLOSED_CONTEXT
 
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "asterisk" / "templates"
 FILES = ("pjsip.conf", "extensions.conf", "ari.conf", "http.conf")
@@ -114,11 +115,7 @@ def collect(*, warnings: list[str] | None = None) -> dict:
         raise AsteriskConfigError(_("ARI_PASS is empty: set the password the application and Asterisk share."))
     if not _SECTION_NAME.match(settings.ARI_APP or ""):
         raise AsteriskConfigError(_("ARI_APP must be letters, digits, '.', '_' or '-'."))
-    prompt = settings.ASTERISK_UNAVAILABLE_PROMPT
-    if prompt and not re.match(r"^[A-Za-z0-9_/&.-]+$", prompt):
-        raise AsteriskConfigError(
-            _("ASTERISK_UNAVAILABLE_PROMPT is a sound name (letters, digits, '/', '&', '-', '_').")
-        )
+    prompts = {name: _sound_name(name) for name in ("ASTERISK_UNAVAILABLE_PROMPT", "ASTERISK_CLOSED_PROMPT")}
     return {
         "phones": phones,
         "agents": agents,
@@ -139,8 +136,20 @@ def collect(*, warnings: list[str] | None = None) -> dict:
         "codecs": ",".join(_plain_value("ASTERISK_CODECS", codec) for codec in settings.ASTERISK_CODECS),
         "language": _plain_value("ASTERISK_LANGUAGE", settings.ASTERISK_LANGUAGE),
         "direct_ring_timeout": int(settings.DIRECT_RING_TIMEOUT),
-        "unavailable_prompt": prompt,
+        "unavailable_prompt": prompts["ASTERISK_UNAVAILABLE_PROMPT"],
+        "closed_prompt": prompts["ASTERISK_CLOSED_PROMPT"],
+        "closed_context": CLOSED_CONTEXT,
     }
+
+
+def _sound_name(setting: str) -> str:
+    """A setting naming sound files for Playback() ("a&b" plays both); empty: no message."""
+    value = getattr(settings, setting)
+    if value and not re.match(r"^[A-Za-z0-9_/&.-]+$", value):
+        raise AsteriskConfigError(
+            _("%(setting)s is a sound name (letters, digits, '/', '&', '-', '_').") % {"setting": setting}
+        )
+    return value
 
 
 def _engine() -> Engine:

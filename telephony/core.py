@@ -15,8 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from calls.business_hours import OpeningHours
 
 # ---------------------------------------------------------------------------------------------------------- routes
+
+# The dialplan context that tells a caller the queue is closed, then hangs up (rendered in extensions.conf).
+CLOSED_CONTEXT = "pbx-queue-closed"
 
 
 class RouteKind(StrEnum):
@@ -35,6 +42,7 @@ class Route:
     ring_timeout: float = 20.0
     wrapup_seconds: float = 10.0
     max_wait: float = 300.0
+    hours: OpeningHours | None = None  # a queue's business hours; None: always open
     # For callbacks: the customer's endpoint to dial once the agent answered.
     customer_endpoint: str = ""
 
@@ -156,6 +164,15 @@ class Originate:
 
 
 @dataclass(frozen=True)
+class ContinueInDialplan:
+    """Hand the channel back to the dialplan (it leaves Stasis): there it hears a message and is hung up."""
+
+    channel_id: str
+    context: str
+    extension: str
+
+
+@dataclass(frozen=True)
 class Enqueue:
     """Join the queue's waiting line; the engine's matcher claims agents for waiting calls in arrival order."""
 
@@ -270,9 +287,9 @@ class Forget:
 
 
 Action = (
-    Answer | Ring | StopRing | Hangup | CreateBridge | AddToBridge | DestroyBridge | Originate | Enqueue | Dequeue
-    | ClaimAgent | StartTimer | CancelTimer | RecordStart | RecordOffer | RecordOfferEnd | RecordAnswer | RecordEnd
-    | RecordEvent | AgentState | StartWrapUp | EndpointUnreachable | Forget
+    Answer | Ring | StopRing | Hangup | CreateBridge | AddToBridge | DestroyBridge | Originate | ContinueInDialplan
+    | Enqueue | Dequeue | ClaimAgent | StartTimer | CancelTimer | RecordStart | RecordOffer | RecordOfferEnd
+    | RecordAnswer | RecordEnd | RecordEvent | AgentState | StartWrapUp | EndpointUnreachable | Forget
 )  # fmt: skip
 
 # ----------------------------------------------------------------------------------------------------------- state
@@ -399,6 +416,15 @@ def _incoming(s: CallSession, e: Incoming) -> list[Action]:
     if route.kind == RouteKind.AGENT:
         s.phase = Phase.RINGING
         return [*actions, ClaimAgent(agent_id=route.agent_id)]
+    if route.kind == RouteKind.QUEUE and not e.answered and route.hours and not route.hours.is_open(e.at):
+        # Outside business hours the dialplan plays the closed message (asterisk/templates/extensions.conf); the
+        # caller leaves Stasis, so the call ends here.
+        return [
+            *actions,
+            RecordEvent("closed", e.channel_id, e.at, {"queue": e.exten}, f"closed:{e.channel_id}"),
+            ContinueInDialplan(e.channel_id, CLOSED_CONTEXT, e.exten),
+            *_finish(s, "CLOSED", "SYSTEM", cause=None, cause_text="", at=e.at),
+        ]
     if route.kind == RouteKind.QUEUE:
         s.phase = Phase.WAITING
         if not s.caller_answered:

@@ -23,7 +23,7 @@ from accounts.services import (
 )
 from accounts.states import ActivityState
 from calls import services as call_records
-from calls.models import Call, CallState, Offer, Queue
+from calls.models import Call, CallState, ClosedDay, Offer, Queue
 from pbx.row_source import Writes, run_writes
 from telephony import core
 
@@ -66,15 +66,33 @@ def routes_where(*, queue_numbers: list[str] | None, extensions: list[str] | Non
             "extension", "pk", "company_id", "company__wrapup_seconds"
         )
     }
-    queues = Queue.objects.filter(is_active=True, company__is_active=True)
+    queues = Queue.objects.filter(is_active=True, company__is_active=True).select_related("business_hours__company")
     if queue_numbers is not None:
         queues = queues.filter(number__in=queue_numbers)
+    queues = list(queues)
+    closed_days = _closed_days_ahead({queue.business_hours_id for queue in queues} - {None})
     for queue in queues:
-        routes[queue.number] = _queue_route(queue)
+        routes[queue.number] = _queue_route(queue, closed_days)
     return routes
 
 
-def _queue_route(queue: Queue) -> core.Route:
+def _closed_days_ahead(hours_ids: set[int]) -> dict[int, list]:
+    """Closed days of these hours from yesterday on (any time zone's today), by hours id: past years' holidays stay
+    in the database and would only grow every refresh of the directory."""
+    days: dict[int, list] = {hours_id: [] for hours_id in hours_ids}
+    if hours_ids:
+        since = (timezone.now() - timedelta(days=1)).date()
+        for hours_id, day in ClosedDay.objects.filter(hours_id__in=hours_ids, day__gte=since).values_list(
+            "hours_id", "day"
+        ):
+            days[hours_id].append(day)
+    return days
+
+
+def _queue_route(queue: Queue, closed_days: dict[int, list] | None = None) -> core.Route:
+    """The queue's route; with its business hours when `closed_days` are given (a call already in progress has
+    passed them)."""
+    hours = queue.business_hours if closed_days is not None else None
     return core.Route(
         kind=core.RouteKind.QUEUE,
         company_id=queue.company_id,
@@ -82,6 +100,7 @@ def _queue_route(queue: Queue) -> core.Route:
         ring_timeout=queue.ring_timeout_seconds,
         wrapup_seconds=queue.wrapup_seconds,
         max_wait=queue.max_wait_seconds,
+        hours=hours.opening_hours(closed_days[hours.pk]) if hours else None,
     )
 
 

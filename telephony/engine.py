@@ -461,6 +461,8 @@ class Engine:
                     await client.ring_stop(action.channel_id)
                 case core.Hangup():
                     await client.hangup(action.channel_id, action.reason)
+                case core.ContinueInDialplan():
+                    await client.continue_in_dialplan(action.channel_id, action.context, action.extension)
                 case core.CreateBridge():
                     await client.bridge_create(action.bridge_id, name=f"call-{key}")
                 case core.AddToBridge():
@@ -472,6 +474,9 @@ class Engine:
                 return  # already gone: the outcome we wanted
             self.stats.counters["commands_failed"] += 1
             logger.warning("call %s: %s", key, error)
+            if isinstance(action, core.ContinueInDialplan):
+                # The dialplan could not take the caller back: hang up rather than leave them in silence.
+                await self._command(key, core.Hangup(action.channel_id, "normal"))
         except AriUnreachable as error:
             self.stats.counters["commands_failed"] += 1
             logger.warning("call %s: %s (the reconnect check will settle the call)", key, error)

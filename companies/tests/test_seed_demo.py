@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import Role, User
-from calls.models import Queue
+from calls.models import BusinessHours, ClosedDay, Queue
 from companies.management.commands.seed_demo import AGENTS, COMPANY_NAME, MANAGER
 from companies.models import Company
 
@@ -35,6 +35,10 @@ def test_the_first_run_creates_everything_and_prints_each_sign_in(db):
     queue = Queue.objects.get(number="5000")
     assert queue.company == company
     assert set(queue.members.all()) == set(agents)
+    assert queue.business_hours is None  # the demo's calls flow at any hour
+    hours = BusinessHours.objects.get(company=company)
+    assert hours.monday == "09:00-12:00, 13:00-18:00" and hours.saturday == ""
+    assert hours.closed_days.count() == 2
     assert company.pause_reasons.filter(code="LUNCH").exists()
     for username, *_names, password in [*AGENTS, MANAGER]:
         assert f"{username}" in output and password in output
@@ -44,11 +48,11 @@ def test_the_first_run_creates_everything_and_prints_each_sign_in(db):
 
 def test_a_second_run_creates_nothing_and_prints_no_password(db):
     seed()
-    counts = (Company.objects.count(), User.objects.count(), Queue.objects.count())
+    counts = (Company.objects.count(), User.objects.count(), Queue.objects.count(), ClosedDay.objects.count())
 
     output = seed()
 
-    assert (Company.objects.count(), User.objects.count(), Queue.objects.count()) == counts
+    assert (Company.objects.count(), User.objects.count(), Queue.objects.count(), ClosedDay.objects.count()) == counts
     assert "exists already" in output
     assert all(password not in output for *_rest, password in [*AGENTS, MANAGER])
 

@@ -1,6 +1,8 @@
 """How the console writes durations and rates (1:05:09, 4:07, 83.4 %), phone numbers (010-1234-5678), timeline
 entries and hang-up causes."""
 
+import math
+
 from django import template
 from django.utils.formats import number_format
 
@@ -44,6 +46,12 @@ def elapsed(since, now) -> str:
     if not since or not now:
         return "–"
     return duration((now - since).total_seconds())
+
+
+@register.filter
+def seconds_until(moment, now) -> int:
+    """Whole seconds from `now` to `moment` (0 once passed): when a panel that shows the clock's doing is read again."""
+    return max(0, math.ceil((moment - now).total_seconds())) if moment and now else 0
 
 
 @register.filter

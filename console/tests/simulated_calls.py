@@ -102,8 +102,8 @@ class SimulatedCall:
         return self.call
 
 
-def abandoned_call(*, company, queue, caller: str = "010-7777-0000") -> Call:
-    """A caller who waited in the queue and hung up before anyone answered."""
+def abandoned_call(*, company, queue, caller: str = "010-7777-0000", disposition=Disposition.ABANDONED) -> Call:
+    """A caller who waited in the queue and hung up before anyone answered (or, CLOSED, called after hours)."""
     channel = f"sim-caller-{uuid4()}"
     call_services.call_start(
         caller_channel_id=channel,
@@ -117,8 +117,8 @@ def abandoned_call(*, company, queue, caller: str = "010-7777-0000") -> Call:
     )
     call_services.call_end(
         caller_channel_id=channel,
-        disposition=Disposition.ABANDONED,
-        hangup_by=HangupSide.CALLER,
+        disposition=disposition,
+        hangup_by=HangupSide.CALLER if disposition == Disposition.ABANDONED else HangupSide.SYSTEM,
         cause=16,
         cause_text="Normal Clearing",
         at=timezone.now(),

@@ -449,3 +449,49 @@ def test_an_agent_away_longer_than_the_reason_allows_turns_red_on_the_wallboard(
     expect(agent_page.locator("[data-away-limit]")).to_have_text("/ 1:00")
     shoot(wallboard, "wallboard-away-too-long")
     assert wallboard.csp_errors == [] and agent_page.csp_errors == []
+
+
+def test_manager_sets_business_hours_for_a_queue_and_the_wallboard_follows_them(console_server, chromium, call_center):
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from calls.models import BusinessHours, ClosedDay
+
+    company, manager, agents, queue = call_center
+    page = signed_in_page(chromium, console_server, manager.username)
+    page.click("nav >> text=영업시간")
+    page.click("text=새 영업시간")
+    page.fill("input[name=name]", "평일")
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
+        page.fill(f"input[name={day}]", "00:00~24:00")
+    today = timezone.localdate()
+    page.fill("textarea[name=closed_days_text]", f"{today:%Y-%m-%d} 임시 휴무\n2026-13-01 잘못된 날")
+    page.click("button:has-text('저장')")
+    expect(page.locator("[data-error-for=closed_days_text]")).to_contain_text("2번째 줄")
+    page.fill("textarea[name=closed_days_text]", f"{today:%Y-%m-%d} 임시 휴무")
+    page.click("button:has-text('저장')")
+    row = page.locator("tr[data-hours]", has_text="평일")
+    expect(row.locator('[data-open-now="0"]')).to_contain_text("운영 종료")  # today is a closed day
+    expect(row).to_contain_text("00:00-24:00")  # read back in one spelling
+    shoot(page, "business-hours")
+
+    page.goto(console_server.url + f"/calls/queues/{queue.pk}/")
+    page.select_option("select[name=business_hours]", label="평일")
+    page.click("button:has-text('저장')")
+    expect(page.locator("table")).to_contain_text("평일")
+
+    page.goto(console_server.url + "/console/wallboard/")
+    wait_live(page)
+    tile = page.locator(f'[data-queue="{queue.number}"]')
+    expect(tile.locator("[data-closed]")).to_contain_text("운영 종료")
+    # It opens at midnight, hours away; the tile is told it comes in a second (a copy, whose deadline is new), and
+    # the closed day is taken back: the panel is read again by itself and the queue shows open.
+    page.evaluate(
+        """number => { const tile = document.querySelector(`[data-queue="${number}"]`);
+                       const copy = tile.cloneNode(true); copy.dataset.refreshIn = "1"; tile.replaceWith(copy); }""",
+        queue.number,
+    )
+    ClosedDay.objects.filter(hours__in=BusinessHours.objects.filter(company=company)).delete()
+    expect(tile.locator("[data-closed]")).to_have_count(0, timeout=5_000)
+    # The refused form answered 400 on purpose; nothing else may fail (no CSP refusal, no script error).
+    assert [error for error in page.csp_errors if "status of 400" not in error] == []

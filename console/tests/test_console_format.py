@@ -12,3 +12,14 @@ def test_a_rate_is_rounded_to_one_decimal_not_cut():
 
 def test_a_duration_reads_as_minutes_and_seconds():
     assert duration(65) == "1:05" and duration(3 * 3600 + 7) == "3:00:07" and duration(None) == "–"
+
+
+def test_seconds_until_a_moment_rounds_up_and_stops_at_zero():
+    from datetime import UTC, datetime, timedelta
+
+    from console.templatetags.console_format import seconds_until
+
+    now = datetime(2026, 12, 3, 0, 0, tzinfo=UTC)
+    assert seconds_until(now + timedelta(seconds=90, milliseconds=200), now) == 91
+    assert seconds_until(now - timedelta(seconds=5), now) == 0
+    assert seconds_until(None, now) == 0

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import ActivityChange
 from accounts.states import ActivityState, ChangeSource
@@ -210,6 +211,15 @@ def test_missed_calls_list_and_call_back_links_the_new_call(client, manager_a, a
     assert "data-handled" in client.get(reverse("console:missed")).content.decode()
 
 
+def test_after_hours_callers_are_missed_calls_to_return_but_not_offered_calls(client, manager_a, queue_a, company_a):
+    closed = abandoned_call(company=company_a, queue=queue_a, caller="01055554444", disposition=Disposition.CLOSED)
+    client.force_login(manager_a)
+    body = client.get(reverse("console:missed"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert f'data-missed="{closed.pk}"' in body and "영업시간 외" in body
+    ((_queue, figures),) = client.get(reverse("console:wallboard")).context["figures"].per_queue
+    assert (figures.offered, figures.after_hours) == (0, 1)
+
+
 def test_a_callback_that_did_not_reach_the_customer_leaves_the_call_to_be_returned(client, manager_a, agent_a,
                                                                                      queue_a, company_a):  # fmt: skip
     missed = abandoned_call(company=company_a, queue=queue_a, caller="010-9999-8888")
@@ -334,3 +344,22 @@ def test_without_a_limit_no_timer_is_limited(client, manager_a, agent_a, company
     client.post(reverse("console:agent_state"), {"to_state": "AWAY", "pause_reason": _reason(company_a).pk})
     client.force_login(manager_a)
     assert "data-limit=" not in client.get(reverse("console:wallboard")).content.decode()
+
+
+def test_the_wallboard_says_which_queue_is_closed_and_reads_it_again_when_it_opens(client, manager_a, queue_a):
+    from calls.models import BusinessHours
+
+    never = BusinessHours.objects.create(company=queue_a.company, name="Closed for works")
+    queue_a.business_hours = never
+    queue_a.save()
+    client.force_login(manager_a)
+    page = client.get(reverse("console:wallboard"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    tile = page[page.index(f'data-queue="{queue_a.number}"') :]
+    tile = tile[: tile.index("</li>")]
+    assert "data-closed" in tile and "운영 종료" in tile and "data-refresh-in" not in tile  # never opens
+
+    BusinessHours.objects.filter(pk=never.pk).update(**dict.fromkeys(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), "00:00-12:00"))  # fmt: skip
+    waiting = client.get(reverse("console:wallboard")).context["waiting"]
+    [row] = [w for w in waiting if w.queue == queue_a]
+    assert row.changes_at is not None and 0 < (row.changes_at - timezone.now()).total_seconds() <= 12 * 3600

@@ -20,8 +20,18 @@ def export(*args, capsys) -> list[list[str]]:
 def test_days_of_a_company_named_by_its_name(company_a, day_of_calls, capsys):
     table = export("--company", company_a.name, *DAY, "--language", "en", capsys=capsys)
     assert table == [
-        ["Day", "Offered", "Answered", "Abandoned", "Abandon rate (%)", "ASA (s)", "AHT (s)", "Service level (%)"],
-        ["2026-11-21", "3", "2", "1", "33.3", "20", "95", "33.3"],
+        [
+            "Day",
+            "Offered",
+            "Answered",
+            "Abandoned",
+            "Abandon rate (%)",
+            "ASA (s)",
+            "AHT (s)",
+            "Service level (%)",
+            "After hours",
+        ],
+        ["2026-11-21", "3", "2", "1", "33.3", "20", "95", "33.3", "0"],
     ]
 
 

@@ -151,3 +151,15 @@ def test_away_past_the_reason_limit_is_counted_inside_the_span(company_a, agent_
 def test_without_limits_nothing_is_over(company_a, agent_a, day_of_states):
     report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
     assert next(row for row in report.agents if row.agent == agent_a).time.away_over_limit == 0
+
+
+def test_after_hours_calls_are_counted_apart_from_the_offered_ones(company_a, queue_a, day_of_calls):
+    make_call(company_a, enqueued_at=at(21, 22, 30), queue=queue_a, disposition="CLOSED")
+    make_call(company_a, enqueued_at=at(21, 23, 0), queue=queue_a, disposition="CLOSED")
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    [(_day, figures)] = report.days
+    assert (figures.offered, figures.after_hours) == (3, 2)
+    assert figures.abandon_rate == 1 / 3 and figures.service_level == 1 / 3  # the rates are of offered calls only
+    hours = dict(report.hours)
+    assert (hours[22].after_hours, hours[23].after_hours, hours[22].offered) == (1, 1, 0)
+    assert (report.total.offered, report.total.after_hours) == (3, 2)

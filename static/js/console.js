@@ -34,6 +34,23 @@
     });
   }
 
+  // A panel that shows something the clock changes (a queue opening or closing at its business hours) carries
+  // data-refresh-in (seconds from when it was rendered); nothing is pushed for it, so when that moment comes the
+  // panel is read again from the page. Counted on the browser's clock from first sight: the two clocks may differ.
+  var deadlines = new WeakMap();
+
+  function refreshDue() {
+    var now = Date.now();
+    document.querySelectorAll("[data-refresh-in]").forEach(function (el) {
+      if (!deadlines.has(el)) deadlines.set(el, now + 1000 * Number(el.dataset.refreshIn || 0));
+      if (now < deadlines.get(el) || el.dataset.refreshing) return;
+      el.dataset.refreshing = "1";
+      var panel = el.closest("section[id]");
+      if (!panel || !window.htmx) { window.location.reload(); return; }
+      window.htmx.ajax("GET", window.location.href, {target: "#" + panel.id, select: "#" + panel.id, swap: "outerHTML"});
+    });
+  }
+
   // The wallboard's state counts follow the agent rows, which arrive one by one over the socket.
   function countStates() {
     var boxes = document.querySelectorAll("[data-count-state]");
@@ -74,6 +91,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     countStates();
-    window.setInterval(tick, 1000);
+    window.setInterval(function () { tick(); refreshDue(); }, 1000);
   });
 })();

@@ -85,6 +85,8 @@ class InboundCall:
     stasis_failed: bool = False
     sip_final_response: int | None = None
     sip_provisional: list[int] = field(default_factory=list)
+    # Where POST /channels/{id}/continue sent it back in the dialplan: (context, extension, priority).
+    continued_to: tuple[str, str, int] | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -113,7 +115,11 @@ class FakeAsterisk:
         self.requests: list[dict] = []
         # A busy Asterisk: REST requests whose path ends with a key get their reply that many seconds late.
         self.reply_delays: dict[str, float] = {}
+        # A failing Asterisk: REST requests whose path ends with a key get that status and message, and do nothing.
+        self.refusals: dict[str, tuple[int, str]] = {}
         self.calls: list[InboundCall] = []
+        # How long the message a caller hears back in the dialplan (after POST /continue) plays before Hangup().
+        self.dialplan_message_ms = 200
         self.events_sent = 0
         self.started_at = time.time()
         self.reloaded_at = self.started_at
@@ -685,6 +691,49 @@ class FakeAsterisk:
         else:
             cause = 16
         self.hangup_by_request(channel, cause)
+
+    def continue_in_dialplan(self, channel_id: str, params: dict[str, str]) -> None:
+        """POST /channels/{id}/continue: 204, and the channel leaves Stasis at once (a second continue gets 409 even
+        before StasisEnd is sent). It goes on in the dialplan, which the fake runs as the context the product sends
+        callers to does (checked on the lab's Asterisk 20.20.1): Progress(), a message, Hangup(16); the caller hears
+        183, then 603 (never answered). Asterisk reads the priority as C's atoi and refuses nothing here."""
+        channel = self.control(channel_id)
+        context = params.get("context") or ""
+        if context:
+            extension = params.get("extension") or "s"
+        else:
+            context, extension = channel.dialplan["context"], params.get("extension") or channel.dialplan["exten"]
+        priority = max(1, _atoi(params.get("priority") or "1"))
+        app, channel.stasis_app = channel.stasis_app, None
+        self._soon(channel, self._continued, app, context, extension, priority)
+
+    def _continued(self, channel: Channel, app: str, context: str, extension: str, priority: int) -> None:
+        self._emit({app, *channel.subscribed}, {"type": "StasisEnd", "timestamp": timestamp(),
+                                                "channel": channel.snapshot()})  # fmt: skip
+        self._varset(channel, "STASISSTATUS", "SUCCESS")
+        channel.dialplan = {"context": context, "exten": extension, "priority": priority, "app_name": "Playback",
+                            "app_data": ""}  # fmt: skip
+        call = channel.call
+        if isinstance(call, InboundCall):
+            call.continued_to = (context, extension, priority)
+            if channel.state != "Up" and 183 not in call.sip_provisional:
+                call.sip_provisional.append(183)  # Progress(): the message is early media
+        self._later(channel, self.dialplan_message_ms, self._dialplan_hangup)
+
+    def _dialplan_hangup(self, channel: Channel) -> None:
+        if channel.hanging_up:
+            return
+        channel.hanging_up = True
+        channel.hangupcause = 16
+        channel.dialplan = {**channel.dialplan, "app_name": "Hangup", "app_data": "16"}
+        self._channel_event(channel, "ChannelHangupRequest", {"cause": 16, "soft": True})
+        if isinstance(channel.call, InboundCall) and channel.state != "Up":
+            channel.call.sip_final_response = 603  # Hangup(16) before an answer: Decline, Reason cause=16
+        self._soon(channel, self._dialplan_ends)
+
+    def _dialplan_ends(self, channel: Channel) -> None:
+        channel.dialplan = {**channel.dialplan, "app_name": "", "app_data": ""}
+        self._destroy(channel)
 
     def answer(self, channel_id: str) -> None:
         channel = self.control(channel_id)

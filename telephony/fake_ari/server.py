@@ -137,6 +137,7 @@ class AriServer:
         r.add("channels/{id}/moh", POST=lambda p, b, cid: a.moh(cid, p.get("mohClass")),
               DELETE=lambda p, b, cid: a.moh(cid, None, stop=True))  # fmt: skip
         r.add("channels/{id}/variable", GET=self.channel_variable)
+        r.add("channels/{id}/continue", POST=lambda p, b, cid: a.continue_in_dialplan(cid, p))
         r.add("bridges", GET=lambda p, b: [br.snapshot() for br in a.bridges.values()], POST=self.bridge_create)
         r.add("bridges/{id}", GET=lambda p, b, bid: a.bridge(bid).snapshot(), POST=self.bridge_create_with_id,
               DELETE=lambda p, b, bid: a.bridge_destroy(bid))  # fmt: skip
@@ -202,6 +203,9 @@ class AriServer:
             for key, value in body.items():
                 if isinstance(value, str | int | float | bool) and key != "variables":
                     params[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        for suffix, (status, message) in self.asterisk.refusals.items():
+            if path.endswith(suffix):
+                return json_response(status, {"message": message})
         try:
             result = handler(params, body, *args)
         except AriProblem as problem:

@@ -9,6 +9,7 @@ from django.utils import translation
 from accounts.models import Role, User
 from accounts.services import user_create
 from telephony import asterisk_config
+from telephony.core import CLOSED_CONTEXT
 from telephony.tests.asterisk_dialect import ConfigSyntaxError, Dialplan, parse
 
 
@@ -98,6 +99,30 @@ def test_with_no_message_configured_a_queue_caller_still_gets_a_clear_hangup(dem
     trace = dialplan.walk("from-internal", "5001", channel={"STASISSTATUS": "FAILED"})
     assert not any(app == "Playback" for app, _data in trace)
     assert trace[-1] == ("Hangup", "34")
+
+
+def test_a_queue_caller_sent_back_after_hours_hears_the_closed_message_unanswered(demo_company):
+    # The engine continues the caller in this context with the queue's number (telephony.core, ContinueInDialplan).
+    dialplan = Dialplan.from_text(asterisk_config.render()["extensions.conf"])
+    trace = dialplan.walk(CLOSED_CONTEXT, "5000")
+    assert ("Progress", "") in trace
+    assert ("Playback", "pls-try-call-later,noanswer") in trace
+    assert not any(app in ("Answer", "Dial", "Stasis") for app, _data in trace)
+    assert trace[-1] == ("Hangup", "16")
+
+
+def test_without_a_closed_message_the_caller_sent_back_after_hours_is_hung_up_plainly(demo_company, settings):
+    settings.ASTERISK_CLOSED_PROMPT = ""
+    dialplan = Dialplan.from_text(asterisk_config.render()["extensions.conf"])
+    trace = dialplan.walk(CLOSED_CONTEXT, "5001")
+    assert not any(app in ("Playback", "Progress") for app, _data in trace)
+    assert trace[-1] == ("Hangup", "16")
+
+
+def test_a_closed_message_that_is_not_a_sound_name_is_refused(demo_company, settings):
+    settings.ASTERISK_CLOSED_PROMPT = "closed;Hangup()"
+    with pytest.raises(asterisk_config.AsteriskConfigError, match="ASTERISK_CLOSED_PROMPT is a sound name"):
+        asterisk_config.render()
 
 
 def test_ari_and_http_follow_the_settings(demo_company, settings):

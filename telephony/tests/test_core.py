@@ -287,3 +287,33 @@ def test_leg_and_bridge_ids_map_back_to_their_call():
     assert core.call_key_of_leg("pbx-callback-4f1e-9a-1") == "callback-4f1e-9a"
     assert core.call_key_of_leg("1795591278.2") is None
     assert core.call_key_of_bridge(core.bridge_id_for("1795591278.2")) == "1795591278.2"
+
+
+def test_queue_call_outside_business_hours_goes_to_the_closed_message_and_ends_as_after_hours():
+    from calls.business_hours import OpeningHours
+
+    nine_to_six = OpeningHours(zone="Asia/Seoul", weekly=(((540, 1080),),) * 7)
+    closed_route = Route(**{**QUEUE_ROUTE.__dict__, "hours": nine_to_six})
+    session = CallSession(key=CALLER)
+    # AT is 16:21 in Seoul: open. Five hours later it is 21:21: closed.
+    assert of(core.handle(session, Incoming(CALLER, "5000", "010", "", closed_route, AT), AT), Enqueue)
+    late = AT.replace(hour=12)
+    session = CallSession(key=CALLER)
+    actions = core.handle(session, Incoming(CALLER, "5000", "010", "", closed_route, late), late)
+    assert of(actions, core.ContinueInDialplan) == [core.ContinueInDialplan(CALLER, core.CLOSED_CONTEXT, "5000")]
+    assert not of(actions, Enqueue) and not of(actions, Answer) and not of(actions, Ring)
+    [end] = of(actions, RecordEnd)
+    assert (end.disposition, end.hangup_by) == ("CLOSED", "SYSTEM")
+    assert [e.kind for e in of(actions, core.RecordEvent)] == ["closed"]
+    assert of(actions, Forget) and session.ended
+    # The StasisEnd that follows the continue changes nothing.
+    assert core.handle(session, event("StasisEnd", CALLER, "Ring"), late) == []
+
+
+def test_a_call_already_up_after_a_restart_is_not_turned_away_at_closing_time():
+    from calls.business_hours import OpeningHours
+
+    never_open = Route(**{**QUEUE_ROUTE.__dict__, "hours": OpeningHours(zone="Asia/Seoul", weekly=((),) * 7)})
+    session = CallSession(key=CALLER)
+    actions = core.handle(session, Incoming(CALLER, "5000", "010", "", never_open, AT, answered=True), AT)
+    assert of(actions, Enqueue) and not of(actions, core.ContinueInDialplan)

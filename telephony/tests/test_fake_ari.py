@@ -224,6 +224,39 @@ async def test_waiting_caller_can_hear_ringing_and_music_and_is_answered_only_by
     assert types(await events.until_quiet()) == ["ChannelEnteredBridge", "ChannelStateChange"]
 
 
+async def test_continue_hands_the_caller_back_to_the_dialplan_as_the_lab_asterisk_did(fake, http):
+    # Asterisk 20.20.1, the closed-hours context (see telephony.core.CLOSED_CONTEXT): 204, StasisEnd, and nothing
+    # more for the app unless it follows endpoint:PJSIP; the caller hears 183 and then 603, never answered.
+    events = await Events.open(fake, http)
+    call = await fake.place_call(exten="5000", caller_number="0212345678")
+    await events.wait_for("StasisStart")
+    path = f"/channels/{call.channel_id}/continue"
+    assert await rest(http, fake, "POST", path, context="pbx-queue-closed", extension="5000", priority="1") == (204, "")
+    # Out of Stasis at once, before its StasisEnd was even sent.
+    assert await rest(http, fake, "POST", path, context="pbx-queue-closed") == (
+        409, {"message": "Channel not in Stasis application"})  # fmt: skip
+    await asyncio.wait_for(call.ended.wait(), 5)
+    assert types(await events.until_quiet()) == ["StasisEnd"]
+    assert call.continued_to == ("pbx-queue-closed", "5000", 1)
+    assert (call.sip_provisional, call.sip_final_response, call.answered.is_set()) == ([183], 603, False)
+    assert await rest(http, fake, "POST", path) == (404, {"message": "Channel not found"})
+
+
+async def test_an_app_following_endpoints_sees_the_continued_caller_hung_up_with_cause_16(fake, http):
+    events = await Events.open(fake, http)
+    await rest(http, fake, "POST", "/applications/pbx_ari/subscription", eventSource="endpoint:PJSIP")
+    call = await fake.place_call(exten="5000", caller_number="0212345678")
+    await events.wait_for("StasisStart")
+    # Asterisk reads the priority as C's atoi, and refuses none.
+    assert (await rest(http, fake, "POST", f"/channels/{call.channel_id}/continue", context="pbx-queue-closed",
+                       extension="5000", priority="abc"))[0] == 204  # fmt: skip
+    destroyed = await events.wait_for("ChannelDestroyed", id=call.channel_id)
+    assert (destroyed["cause"], destroyed["cause_txt"]) == (16, "Normal Clearing") and "tech_cause" not in destroyed
+    request = next(e for e in events.seen if e["type"] == "ChannelHangupRequest")
+    assert (request["cause"], request["soft"], request["channel"]["dialplan"]["app_name"]) == (16, True, "Hangup")
+    assert call.continued_to == ("pbx-queue-closed", "5000", 1)
+
+
 # ------------------------------------------------------------------------------------------------ endpoints
 async def test_registration_changes_reach_apps_subscribed_to_pjsip_endpoints_only(fake, http):
     fake.add_endpoint("1001", Phone.answer_after(0))

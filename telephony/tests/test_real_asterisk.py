@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import urllib.request
@@ -18,15 +19,19 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from calls.models import Call
+from calls.models import BusinessHours, Call, Queue
 from telephony.ari import AriConfig, _basic_auth
 from telephony.connection import EVENTS_READ
+from telephony.core import CLOSED_CONTEXT
 from telephony.tests.support import make_call_center, running_telephony, wait_for_db, wait_until
 
 LAB_CONFIG = AriConfig(host="127.0.0.1", port=8088, user="ari-user", password="ari-secret", app="pbx_ari")
-# The lab's build (shared/asterisk-lab/README.md), for the test that restarts Asterisk.
+# The lab's build (shared/asterisk-lab/README.md), for the tests that use its console.
 LAB = Path(os.environ.get("ASTERISK_LAB", "/opt/asterisk-lab"))
 SIPP_DIR = Path(__file__).resolve().parents[3] / "shared" / "asterisk-lab" / "sipp"
+needs_the_lab_build = pytest.mark.skipif(
+    not (LAB / "inst" / "sbin" / "asterisk").exists(), reason="the lab's build is elsewhere"
+)
 
 
 def _lab_answers() -> bool:
@@ -56,8 +61,10 @@ async def sipp(scenario: str, *args: str) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
-def phone(scenario: str, port: int, calls: int = 1):
-    return sipp(scenario, "-p", str(port), "-mp", str(port + 10000), "-m", str(calls))
+def phone(scenario: str, port: int, calls: int = 1, trace=None):
+    """`trace`: a file that gets every SIP message the phone sent and received."""
+    extra = ["-trace_msg", "-message_file", str(trace)] if trace else []
+    return sipp(scenario, "-p", str(port), "-mp", str(port + 10000), "-m", str(calls), *extra)
 
 
 def caller(exten: str, *, scenario="uac_generic.xml", talk_ms=2000, calls=1, rate: int | None = None, trace=None):
@@ -86,9 +93,42 @@ def state_of(extension: str) -> str:
     return User.objects.get(extension=extension).activity_state
 
 
+def asterisk_cli(command: str) -> str:
+    """One command on the lab Asterisk's console (`asterisk -rx`)."""
+    done = subprocess.run(
+        [str(LAB / "inst" / "sbin" / "asterisk"), "-C", str(LAB / "etc" / "asterisk.conf"), "-rx", command],
+        env={**os.environ, "LD_LIBRARY_PATH": str(LAB / "inst" / "lib")}, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    return done.stdout
+
+
+def sip_responses(trace: Path) -> list[str]:
+    """The status codes of the SIP responses in a SIPp message trace, in order."""
+    return re.findall(r"^SIP/2\.0 (\d{3}) ", trace.read_text(errors="replace"), re.MULTILINE)
+
+
 @pytest.fixture
 def call_center():
     return make_call_center(extensions=["1001", "1002", "1003"], queue_number="1050", wrapup=1, ring_timeout=6)
+
+
+@pytest.fixture
+def closed_message_dialplan(settings):
+    """[pbx-queue-closed] as asterisk/templates/extensions.conf renders it (less the branch for an empty prompt), added
+    to the lab's running dialplan for one test: the lab's extensions.conf only sends _10XX to Stasis, and its
+    modules.conf leaves out app_playback, which the product's loads. The lab has no sound files: Playback fails at
+    once and Hangup(16) follows."""
+    asterisk_cli("module load app_playback.so")
+    for line in (
+        "1,Log(NOTICE,PBX queue ${EXTEN} is closed: ${CALLERID(num)} hears the closed message)",
+        "2,Progress()",
+        f"3,Playback({settings.ASTERISK_CLOSED_PROMPT},noanswer)",
+        "4,Hangup(16)",
+    ):
+        asterisk_cli(f'dialplan add extension "_[0-9].,{line}" into {CLOSED_CONTEXT}')
+    yield
+    asterisk_cli(f"dialplan remove context {CLOSED_CONTEXT}")
+    asterisk_cli("module unload app_playback.so")
 
 
 async def test_answered_call_hung_up_by_the_caller_is_recorded_and_the_agent_wraps_up(call_center):
@@ -271,6 +311,33 @@ async def test_queue_max_wait_reached_while_an_agent_rings_frees_that_agent(call
         assert offers == ["WITHDRAWN"]
 
 
+def _closed_all_week(queue: Queue) -> BusinessHours:
+    hours = BusinessHours.objects.create(company=queue.company, name="Never open")  # every weekday blank: closed
+    Queue.objects.filter(pk=queue.pk).update(business_hours=hours)
+    return hours
+
+
+@needs_the_lab_build
+async def test_queue_called_outside_its_business_hours_plays_early_media_then_603_and_rings_no_agent(
+    call_center, closed_message_dialplan, tmp_path
+):
+    _company, _agents, queue = call_center
+    await wait_for_db(lambda: _closed_all_week(queue))
+    async with running_telephony(LAB_CONFIG):
+        agent_phone = await phone("uas_answer.xml", 5070, trace=tmp_path / "agent.log")
+        customer = await caller("1050", scenario="uac_wait_bye.xml", trace=tmp_path / "caller.log")
+        [call] = await wait_for_db(ended, 30, what="the call to end")
+        await finish(customer)
+        agent_phone.kill()
+        await finish(agent_phone)
+        assert (call.disposition, call.hangup_by, call.agent) == ("CLOSED", "SYSTEM", None)
+        assert await wait_for_db(lambda: [state_of("1001"), call.offers.count()]) == ["READY", 0]
+        assert "INVITE sip:" not in (tmp_path / "agent.log").read_text(errors="replace")
+        # As the fake has it: the message is early media (183, never answered), then Hangup(16): 603 with cause 16.
+        assert sip_responses(tmp_path / "caller.log") == ["100", "183", "603"]
+        assert "Reason: Q.850;cause=16" in (tmp_path / "caller.log").read_text(errors="replace")
+
+
 def _missed_call_from_1002_and_a_callback_by_1001():
     from calls.services import call_end, call_start
     from calls.services_callbacks import callback_request
@@ -304,14 +371,10 @@ async def test_callback_rings_the_agents_phone_then_the_customers_and_is_recorde
         assert await wait_for_db(lambda: state_of("1001") == "READY", 10)
 
 
-@pytest.mark.skipif(not (LAB / "inst" / "sbin" / "asterisk").exists(), reason="the lab's build is elsewhere")
+@needs_the_lab_build
 async def test_asterisk_restarted_the_product_reconnects_asks_for_its_events_again_and_takes_calls(call_center):
     async with running_telephony(LAB_CONFIG) as service:
-        await asyncio.to_thread(
-            subprocess.run, [str(LAB / "inst" / "sbin" / "asterisk"), "-C", str(LAB / "etc" / "asterisk.conf"), "-rx",
-                             "core restart now"],
-            env={**os.environ, "LD_LIBRARY_PATH": str(LAB / "inst" / "lib")}, capture_output=True, timeout=30,
-        )  # fmt: skip
+        await asyncio.to_thread(asterisk_cli, "core restart now")
         await wait_until(lambda: not service.connection.connected.is_set(), 15, what="the socket to drop")
         await wait_until(lambda: service.engine.stats.counters["reconciles"] >= 2, 60, what="the reconnect")
         app = await service.connection.client.application()

@@ -308,3 +308,66 @@ async def test_an_answer_is_recorded_while_a_busy_asterisk_has_not_yet_replied_t
         await fake.place_call(exten="1001", caller_number="0212345678")
         await wait_for_db(lambda: Call.objects.filter(state="CONNECTED").exists(), what="the answer recorded")
         assert not [request for request in fake.requests if request["path"].endswith("/addChannel")]
+
+
+def _queue_hours(*, open_now: bool):
+    """Business hours for queue 5000: open all week, or closed all week with today also a closed day."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calls.models import BusinessHours, Queue
+
+    queue = Queue.objects.get(number="5000")
+    always = "00:00-24:00" if open_now else ""
+    hours = BusinessHours.objects.create(company=queue.company, name="Weekdays", **dict.fromkeys(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), always))  # fmt: skip
+    if not open_now:
+        for offset in (-1, 0, 1):
+            hours.closed_days.create(day=timezone.now().date() + timedelta(days=offset), name="Holiday")
+    queue.business_hours = hours
+    queue.save()
+
+
+async def test_queue_call_outside_business_hours_hears_the_closed_message_and_is_recorded_as_after_hours(fake, center):
+    from asgiref.sync import sync_to_async
+
+    fake.add_endpoint("1001", Phone.answer_after(ms=100))
+    await sync_to_async(_queue_hours)(open_now=False)
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten="5000", caller_number="0212345678")
+        record = await wait_for_db(the_call, what="call record")
+        assert (record.disposition, record.hangup_by, record.queue.number) == ("CLOSED", "SYSTEM", "5000")
+        assert record.agent is None and record.answered_at is None
+        await wait_for_db(lambda: call.ended.is_set(), what="the dialplan hung the caller up")
+        assert call.continued_to == ("pbx-queue-closed", "5000", 1)
+        assert not call.answered.is_set()  # the message is early media: not answered, not charged
+        assert await wait_for_db(lambda: [state("1001"), Offer.objects.count()]) == ["READY", 0]
+        assert await wait_for_db(lambda: list(CallEvent.objects.values_list("kind", flat=True))) == ["closed"]
+
+
+async def test_queue_call_within_business_hours_reaches_an_agent(fake, center):
+    from asgiref.sync import sync_to_async
+
+    fake.add_endpoint("1001", Phone.answer_after(ms=100))
+    fake.add_endpoint("1002", Phone.answer_after(ms=100))
+    await sync_to_async(_queue_hours)(open_now=True)
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten="5000", caller_number="0212345678")
+        await wait_for_db(lambda: "ON_CALL" in (state("1001"), state("1002")), what="answered by an agent")
+        await call.hangup()
+        record = await wait_for_db(the_call, what="call record")
+        assert record.disposition == "ANSWERED" and call.continued_to is None
+
+
+async def test_a_caller_the_dialplan_cannot_take_back_after_hours_is_hung_up_not_left_in_silence(fake, center):
+    from asgiref.sync import sync_to_async
+
+    fake.refusals["/continue"] = (500, "Allocation failed")
+    await sync_to_async(_queue_hours)(open_now=False)
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten="5000", caller_number="0212345678")
+        record = await wait_for_db(the_call, what="call record")
+        assert record.disposition == "CLOSED"
+        await wait_for_db(lambda: call.ended.is_set(), what="the caller hung up by the product")
+        assert call.continued_to is None

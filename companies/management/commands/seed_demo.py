@@ -1,9 +1,12 @@
-"""manage.py seed_demo: a demo company, its manager, six agents (extensions 1000-1005), a queue (5000), a system admin.
+"""manage.py seed_demo: a demo company, its manager, six agents (extensions 1000-1005), a queue (5000), weekday
+business hours (not given to the queue), a system admin.
 
 Idempotent: whatever exists already is kept, whatever is missing is created, in one transaction. The demo sign-ins
 are printed only by the run that creates them; later runs say the demo data is there. Refused under production
 settings, where accounts with published passwords have no place.
 """
+
+from datetime import date
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -11,7 +14,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from accounts.services import user_create
-from calls.models import Queue
+from calls.models import BusinessHours, Queue
 from companies.models import Company
 from companies.services import company_create
 
@@ -105,4 +108,18 @@ class Command(BaseCommand):
             queue.members.set(agents)
         elif queue.company_id != company.pk:
             raise CommandError(f"Queue number {QUEUE_NUMBER} belongs to another company ({queue.company}).")
+        _demo_business_hours(company)
         return created
+
+
+def _demo_business_hours(company) -> None:
+    """Weekday hours with a lunch break and two holidays, to show the page; not given to queue 5000, so the demo's
+    calls flow at any hour (give them to the queue on its page to see callers turned away after hours)."""
+    hours, created = BusinessHours.objects.get_or_create(
+        company=company,
+        name="평일 상담",
+        defaults=dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday"), "09:00-12:00, 13:00-18:00"),
+    )
+    if created:
+        hours.closed_days.create(day=date(2026, 12, 25), name="성탄절")
+        hours.closed_days.create(day=date(2027, 1, 1), name="신정")

@@ -1,0 +1,63 @@
+"""The business hours form: a name, seven days of ranges, and the closed days as lines of text."""
+
+import re
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from calls.business_hours import WEEKDAYS
+from calls.models import BusinessHours
+
+MAX_CLOSED_DAYS = 1000  # years of public holidays; a paste of a whole calendar by mistake is refused
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+_LINE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:\s+(.*?))?\s*$")
+
+
+class BusinessHoursForm(forms.ModelForm):
+    closed_days_text = forms.CharField(
+        label=_("Closed days"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "placeholder": "2026-12-25 성탄절"}),
+        help_text=_("One a line: a date and a name (2026-12-25 Christmas). Closed all day, whatever the weekday says."),
+    )
+
+    class Meta:
+        model = BusinessHours
+        fields = ["name", *WEEKDAYS]
+        widgets = {day: forms.TextInput(attrs={"placeholder": "09:00-18:00", "data-day": day}) for day in WEEKDAYS}
+        help_texts = {
+            "monday": _("Ranges in the company's time zone, e.g. 09:00-12:00, 13:00-18:00. Blank: closed all day.")
+        }
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.company = company
+        if self.instance.pk and not self.is_bound:
+            self.initial["closed_days_text"] = "\n".join(
+                f"{d.day:%Y-%m-%d} {d.name}".rstrip() for d in self.instance.closed_days.all()
+            )
+
+    def clean_closed_days_text(self) -> list[tuple[date, str]]:
+        days: dict[date, str] = {}
+        problems = []
+        lines = self.cleaned_data["closed_days_text"].splitlines()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            match = _LINE.match(line)
+            try:
+                day = date.fromisoformat(match.group(1)) if match else None
+            except ValueError:
+                day = None
+            if day is None or not EARLIEST <= day <= LATEST:
+                problems.append(_("Line %(n)d: write a date as 2026-12-25, then its name.") % {"n": number})
+            elif day in days:
+                problems.append(_("Line %(n)d: %(day)s is already listed.") % {"n": number, "day": day.isoformat()})
+            else:
+                days[day] = (match.group(2) or "")[:100]
+        if len(days) > MAX_CLOSED_DAYS:
+            problems.append(_("At most %(n)d closed days.") % {"n": MAX_CLOSED_DAYS})
+        if problems:
+            raise forms.ValidationError(problems)
+        return sorted(days.items())

@@ -1,0 +1,61 @@
+"""Business hours for managers (their company's) and system admins (every company's)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from calls.forms_hours import BusinessHoursForm
+from calls.models import BusinessHours
+from calls.selectors_hours import hours_rows
+from calls.services_hours import business_hours_delete, business_hours_save
+from calls.views_queues import company_for_new, company_pick, staff_only
+
+
+@login_required
+def hours_list(request):
+    staff_only(request)
+    rows = hours_rows(BusinessHours.objects.visible_to(request.user))
+    return render(request, "calls/hours.html", {"rows": rows, "weekday_names": list(WEEKDAYS_ABBR.values())})
+
+
+@login_required
+def hours_edit(request, hours_id: int | None = None):
+    staff_only(request)
+    hours = None
+    if hours_id is not None:
+        hours = get_object_or_404(BusinessHours.objects.visible_to(request.user), pk=hours_id)
+        company = hours.company
+    else:
+        company = company_for_new(request)
+        if company is None:
+            return company_pick(request)
+    form = BusinessHoursForm(request.POST or None, instance=hours, company=company)
+    context = {"form": form, "hours": hours, "company": company}
+    if request.method == "POST":
+        if form.is_valid():
+            saved = business_hours_save(form=form, company=company)
+            messages.success(request, _("Business hours %(name)s saved.") % {"name": saved.name})
+            return redirect("calls:hours")
+        return render(request, "calls/hours_form.html", context, status=400)
+    return render(request, "calls/hours_form.html", context)
+
+
+@login_required
+@require_POST
+def hours_delete(request, hours_id: int):
+    staff_only(request)
+    hours = get_object_or_404(BusinessHours.objects.visible_to(request.user), pk=hours_id)
+    name = hours.name
+    queues = business_hours_delete(hours)
+    if queues:
+        messages.success(
+            request,
+            _("Business hours %(name)s deleted; these queues are now always open: %(queues)s")
+            % {"name": name, "queues": ", ".join(queues)},
+        )
+    else:
+        messages.success(request, _("Business hours %(name)s deleted.") % {"name": name})
+    return redirect("calls:hours")
