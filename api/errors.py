@@ -88,6 +88,8 @@ _PYDANTIC_MESSAGES = {
     "literal_error": gettext_lazy("Must be one of %(expected)s."),
     "date_from_datetime_parsing": gettext_lazy("Must be a date written YYYY-MM-DD."),
     "date_parsing": gettext_lazy("Must be a date written YYYY-MM-DD."),
+    "list_type": gettext_lazy("Must be a list."),
+    "model_type": gettext_lazy("Must be an object."),
     "extra_forbidden": gettext_lazy("Not a field of this request."),
 }
 

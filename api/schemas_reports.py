@@ -25,7 +25,7 @@ class ReportQuery(Schema):
 
 
 class FiguresOut(Schema):
-    offered: int = Field(description="Queue calls that entered and have ended.")
+    offered: int = Field(description="Queue calls that entered within business hours and have ended.")
     answered: int
     abandoned: int
     answered_within_service_level: int
@@ -33,6 +33,7 @@ class FiguresOut(Schema):
     average_speed_of_answer_seconds: float | None
     average_handle_seconds: float | None = Field(description="(talk + wrap-up) ÷ answered.")
     service_level: float | None = Field(description="Answered within the queue's threshold ÷ offered (0..1).")
+    after_hours: int = Field(description="Queue calls that came outside the queue's business hours (not offered).")
 
 
 class DayOut(FiguresOut):
@@ -85,6 +86,7 @@ def figures_out(f: Figures) -> dict:
         "average_speed_of_answer_seconds": f.average_speed_of_answer,
         "average_handle_seconds": f.average_handle_time,
         "service_level": f.service_level,
+        "after_hours": f.after_hours,
     }
 
 

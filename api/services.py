@@ -1,15 +1,16 @@
-"""Every write the API makes: bearer tokens, password logins, and user and company changes with their RBAC rules.
+"""Every write the API makes: bearer tokens, password logins, and user, company and business hours changes with their
+RBAC rules.
 
 The rules here are the console's rules: managers manage only their own company's agents (and may change their own
-name, email and phone), only system admins create or change managers and admins or touch companies, "delete"
-deactivates. Routers call these and translate nothing but input.
+name, email and phone) and business hours, only system admins create or change managers and admins or touch companies,
+"delete" deactivates a user. Routers call these and translate nothing but input.
 """
 
 import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import jwt
 from asgiref.sync import async_to_sync
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +38,10 @@ from accounts.services import (
 from accounts.states import ActivityState
 from api.errors import ApiError, Conflict
 from api.models import ApiToken
+from calls.business_hours import WEEKDAYS
+from calls.forms_hours import MAX_CLOSED_DAYS, BusinessHoursForm
+from calls.models import BusinessHours
+from calls.services_hours import business_hours_delete, business_hours_save
 from companies.models import Company, PauseReason
 from companies.services import company_create, company_update
 
@@ -412,3 +418,89 @@ def company_create_by(*, actor: User, name: str, **fields) -> Company:
 def company_update_by(*, actor: User, company: Company, changes: dict) -> Company:
     _check_admin(actor)
     return company_update(company=company, **changes)
+
+
+# --- business hours ---------------------------------------------------------------------------------------------
+
+
+def _check_manages_hours(actor: User) -> None:
+    if actor.role not in (Role.SYSTEM_ADMIN, Role.MANAGER):
+        raise PermissionDenied(_("Only managers and admins manage business hours."))
+
+
+def _company_for_new_hours(*, actor: User, company_id: int | None) -> Company:
+    if actor.role == Role.MANAGER:
+        if company_id is not None and company_id != actor.company_id:
+            raise PermissionDenied(_("Managers manage only their own company's business hours."))
+        return actor.company
+    if company_id is None:
+        raise ValidationError({"company_id": _("This field is required.")})
+    company = Company.objects.filter(pk=company_id).first() if 0 < company_id < 2**63 else None
+    if company is None:
+        raise ValidationError({"company_id": _("There is no such company.")})
+    return company
+
+
+def _check_closed_days(closed_days: list[tuple[date, str]]) -> None:
+    """The page's rules for its lines of text, said of the list's items: each day once, at most MAX_CLOSED_DAYS."""
+    problems: dict[str, list[str]] = {}
+    seen: set[date] = set()
+    for n, (day, _name) in enumerate(closed_days):
+        if day in seen:
+            problems[f"closed_days.{n}.day"] = [_("%(day)s is already listed.") % {"day": day.isoformat()}]
+        seen.add(day)
+    if len(closed_days) > MAX_CLOSED_DAYS:
+        problems["closed_days"] = [_("At most %(n)d closed days.") % {"n": MAX_CLOSED_DAYS}]
+    if problems:
+        raise ValidationError(problems)
+
+
+def _valid_hours_form(*, hours: BusinessHours | None, company: Company, fields: dict, closed_days) -> BusinessHoursForm:
+    """The pages' form, so the API refuses what they refuse with the same words (the model's full_clean included)."""
+    _check_closed_days(closed_days)
+    lines = "\n".join(f"{day.isoformat()} {name}" for day, name in closed_days)
+    form = BusinessHoursForm({**fields, "closed_days_text": lines}, instance=hours, company=company)
+    if not form.is_valid():
+        errors = form.errors.as_data()
+        raise ValidationError({("closed_days" if k == "closed_days_text" else k): v for k, v in errors.items()})
+    return form
+
+
+def _hours_saved(form: BusinessHoursForm, company: Company) -> BusinessHours:
+    try:
+        with transaction.atomic():
+            return business_hours_save(form=form, company=company)
+    except IntegrityError:
+        # Another request took the name between the check and the write.
+        raise ValidationError({"name": _("This company already has business hours with this name.")}) from None
+
+
+def business_hours_create_by(
+    *, actor: User, company_id: int | None, name: str, week: dict[str, str], closed_days: list[tuple[date, str]]
+) -> BusinessHours:
+    """New hours in the manager's own company, or the one a system admin names."""
+    _check_manages_hours(actor)
+    company = _company_for_new_hours(actor=actor, company_id=company_id)
+    form = _valid_hours_form(hours=None, company=company, fields={"name": name, **week}, closed_days=closed_days)
+    return _hours_saved(form, company)
+
+
+@transaction.atomic
+def business_hours_update_by(*, actor: User, hours: BusinessHours, changes: dict) -> BusinessHours:
+    """Only the keys present change; `closed_days` replaces the whole list."""
+    _check_manages_hours(actor)
+    hours = BusinessHours.objects.select_for_update().select_related("company").filter(pk=hours.pk).first()
+    if hours is None:
+        raise Http404  # deleted since the caller looked it up
+    fields = {name: changes.get(name, getattr(hours, name)) for name in ("name", *WEEKDAYS)}
+    closed_days = changes.get("closed_days")
+    if closed_days is None:
+        closed_days = list(hours.closed_days.values_list("day", "name"))
+    form = _valid_hours_form(hours=hours, company=hours.company, fields=fields, closed_days=closed_days)
+    return _hours_saved(form, hours.company)
+
+
+def business_hours_delete_by(*, actor: User, hours: BusinessHours) -> list[str]:
+    """Deletes the hours; their queues are always open from now on. Returns those queues' names."""
+    _check_manages_hours(actor)
+    return business_hours_delete(hours)

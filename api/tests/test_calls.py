@@ -3,6 +3,7 @@
 import pytest
 
 from api.tests.conftest import error_code
+from calls.models import Call, Disposition
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +199,14 @@ def test_company_filter_narrows_an_admins_log_and_opens_no_other_company(everyon
     assert set(ids(api_as(everyone["manager_a"]).get("calls", company_id=company_a))) == {
         c.pk for c in seeded_calls if c.company_id == company_a
     }
+
+
+def test_an_after_hours_call_is_shown_and_filtered_as_closed(everyone, api_as, seeded_calls):
+    Call.objects.filter(pk=seeded_calls[1].pk).update(disposition=Disposition.CLOSED, agent=None)
+    client = api_as(everyone["manager_a"])
+
+    closed = client.get("calls", disposition="CLOSED")
+
+    assert ids(closed) == [seeded_calls[1].pk]
+    assert closed.json()["items"][0]["disposition"] == "CLOSED"
+    assert client.get(f"calls/{seeded_calls[1].pk}").json()["disposition"] == "CLOSED"

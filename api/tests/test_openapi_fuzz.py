@@ -1,6 +1,8 @@
 """Schemathesis against /api/v1/openapi.json: generated requests (valid and invalid) never get a server error and every
 answer matches the document (status, content type, body schema). Bounded: a fixed number of examples per route."""
 
+from datetime import date
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -10,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from accounts.models import User
 from api.services import token_issue
-from calls.models import Call
+from calls.models import BusinessHours, Call
 from companies.models import Company
 
 EXAMPLES_PER_ROUTE = 40
@@ -37,7 +39,12 @@ def filter_query(ctx, query):
 @schema.hook
 def map_path_parameters(ctx, path_parameters):
     """Half the generated ids are swapped for ids that exist, so the routes' found-it paths are fuzzed too."""
-    rows = {"user_id": User.objects, "company_id": Company.objects, "call_id": Call.objects}
+    rows = {
+        "user_id": User.objects,
+        "company_id": Company.objects,
+        "call_id": Call.objects,
+        "hours_id": BusinessHours.objects,
+    }
     for name, value in (path_parameters or {}).items():
         if name in rows and isinstance(value, int) and not isinstance(value, bool) and value % 2 == 0:
             existing = list(rows[name].order_by("pk").values_list("pk", flat=True))
@@ -69,6 +76,15 @@ def keep_test_transaction_open():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture
+def business_hours(seeded_calls, company_a, company_b):
+    """Hours to read, change and delete, each with a closed day and the company's queues using them."""
+    for company in (company_a, company_b):
+        hours = BusinessHours.objects.create(company=company, name="Weekdays", monday="09:00-12:00, 13:00-18:00")
+        hours.closed_days.create(day=date(2026, 12, 25), name="Christmas")
+        company.queues.filter(business_hours=None).update(business_hours=hours)
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_ROUTE,
@@ -78,7 +94,7 @@ def keep_test_transaction_open():
     suppress_health_check=list(HealthCheck),
 )
 def test_api_answers_every_generated_request_as_documented(
-    case, db, keep_test_transaction_open, seeded_calls, admin_user
+    case, db, keep_test_transaction_open, seeded_calls, business_hours, admin_user
 ):
     # A fresh token each time: the fuzzer may well call /auth/logout with the one before.
     # Only where the generated request carries the header: a request meant to lack it must stay without.
