@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.business_hours import WEEKDAYS
 from calls.models import BusinessHours
+from calls.public_holidays import COUNTRIES, public_holidays
 
 MAX_CLOSED_DAYS = 1000  # years of public holidays; a paste of a whole calendar by mistake is refused
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -61,3 +62,17 @@ class BusinessHoursForm(forms.ModelForm):
         if problems:
             raise forms.ValidationError(problems)
         return sorted(days.items())
+
+
+class PublicHolidaysForm(forms.Form):
+    """Which public holidays to add to the closed days being edited (added to the text, saved with the form)."""
+
+    holidays_country = forms.ChoiceField(label=_("Country"), choices=list(COUNTRIES.items()), initial="KR")
+    holidays_year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+    def closed_days_with_holidays(self, text: str) -> str:
+        """The closed days text with the year's holidays added, each day once (a day already listed keeps its line)."""
+        listed = {line.strip()[:10] for line in text.splitlines() if line.strip()}
+        holidays = public_holidays(self.cleaned_data["holidays_country"], self.cleaned_data["holidays_year"])
+        added = [f"{day:%Y-%m-%d} {name[:100]}" for day, name in holidays if f"{day:%Y-%m-%d}" not in listed]
+        return "\n".join(line for line in [*text.rstrip().splitlines(), *added] if line.strip())

@@ -3,12 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from calls.forms_hours import BusinessHoursForm
+from calls.forms_hours import BusinessHoursForm, PublicHolidaysForm
 from calls.models import BusinessHours
+from calls.selectors import zone_of
 from calls.selectors_hours import hours_rows
 from calls.services_hours import business_hours_delete, business_hours_save
 from calls.views_queues import company_for_new, company_pick, staff_only
@@ -33,7 +35,18 @@ def hours_edit(request, hours_id: int | None = None):
         if company is None:
             return company_pick(request)
     form = BusinessHoursForm(request.POST or None, instance=hours, company=company)
-    context = {"form": form, "hours": hours, "company": company}
+    holidays_form = PublicHolidaysForm(request.POST or None, initial={"holidays_year": _next_year(company)})
+    if request.method == "POST" and "add_holidays" in request.POST:
+        # Nothing is saved yet: the form comes back with the holidays in its closed days, to look over and save.
+        status = 400
+        if holidays_form.is_valid():
+            status = 200
+            text = holidays_form.closed_days_with_holidays(request.POST.get("closed_days_text", ""))
+            form = BusinessHoursForm(initial={**request.POST.dict(), "closed_days_text": text}, instance=hours,
+                                     company=company)  # fmt: skip
+        context = {"form": form, "holidays_form": holidays_form, "hours": hours, "company": company}
+        return render(request, "calls/hours_form.html", context, status=status)
+    context = {"form": form, "holidays_form": holidays_form, "hours": hours, "company": company}
     if request.method == "POST":
         if form.is_valid():
             saved = business_hours_save(form=form, company=company)
@@ -59,3 +72,9 @@ def hours_delete(request, hours_id: int):
     else:
         messages.success(request, _("Business hours %(name)s deleted.") % {"name": name})
     return redirect("calls:hours")
+
+
+def _next_year(company) -> int:
+    """The year whose holidays one adds next: this year's until October, then the coming one's."""
+    today = timezone.now().astimezone(zone_of(company)).date()
+    return today.year + (today.month >= 10)

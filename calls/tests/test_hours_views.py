@@ -160,3 +160,48 @@ def test_ranges_that_grow_past_the_limit_once_respelled_are_refused_not_a_server
     response = client.post(reverse("calls:hours_new"), hours_fields(monday=typed), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "at most 200 characters" in response.context["form"].errors["monday"][0]
+
+
+def test_public_holidays_are_added_to_the_closed_days_to_look_over_before_saving(client, manager_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("calls:hours_new"),
+        {**hours_fields(closed="2027-02-07 우리 설날 이름"), "holidays_country": "KR", "holidays_year": 2027,
+         "add_holidays": "1"},
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )  # fmt: skip
+    assert response.status_code == 200 and not BusinessHours.objects.exists()  # nothing saved yet
+    form = response.context["form"]
+    lines = form.initial["closed_days_text"].splitlines()
+    assert lines[0] == "2027-02-07 우리 설날 이름"  # a day already listed keeps its own line, once
+    days = [line[:10] for line in lines]
+    assert len(days) == len(set(days))
+    # Seollal moves with the moon, and a holiday on a Saturday gets a substitute day on Monday.
+    assert {"2027-02-06", "2027-02-08", "2027-02-09", "2027-09-15", "2027-12-25"} <= set(days)
+    assert "2027-09-15 추석" in lines
+    assert form.initial["name"] == "Weekdays" and form.initial["monday"] == WEEK["monday"]
+    assert not form.is_bound  # no errors shown for fields still being filled in
+
+    saved = client.post(reverse("calls:hours_new"), hours_fields(closed=form.initial["closed_days_text"]))
+    assert saved.status_code == 302
+    assert BusinessHours.objects.get().closed_days.count() == len(lines)
+
+
+def test_holidays_of_an_unsupported_year_are_refused_at_the_field(client, manager_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("calls:hours_new"),
+        {**hours_fields(), "holidays_country": "KR", "holidays_year": 1999, "add_holidays": "1"},
+    )
+    assert response.status_code == 400 and "holidays_year" in response.context["holidays_form"].errors
+    assert not BusinessHours.objects.exists()
+
+
+def test_holiday_names_follow_the_readers_language(client, manager_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("calls:hours_new"),
+        {**hours_fields(closed=""), "holidays_country": "KR", "holidays_year": 2026, "add_holidays": "1"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "2026-03-01 Independence Movement Day" in response.context["form"].initial["closed_days_text"]

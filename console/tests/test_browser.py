@@ -464,6 +464,11 @@ def test_manager_sets_business_hours_for_a_queue_and_the_wallboard_follows_them(
     page.fill("input[name=name]", "평일")
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
         page.fill(f"input[name={day}]", "00:00~24:00")
+    page.fill("input[name=holidays_year]", "2027")
+    page.click("button:has-text('휴무일에 추가')")
+    expect(page.locator("textarea[name=closed_days_text]")).to_contain_text("2027-09-15 추석")
+    expect(page.locator("input[name=monday]")).to_have_value("00:00~24:00")  # what was typed is kept
+    shoot(page, "business-hours-form")
     today = timezone.localdate()
     page.fill("textarea[name=closed_days_text]", f"{today:%Y-%m-%d} 임시 휴무\n2026-13-01 잘못된 날")
     page.click("button:has-text('저장')")
