@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdmin
-from calls.models import BusinessHours, Call, CallEvent, CallNote, ClosedDay, Offer, Queue
+from calls.models import BlockedCaller, BusinessHours, Call, CallEvent, CallNote, ClosedDay, Offer, Queue
 from pbx.encryption import blind_index
 
 
@@ -81,3 +81,11 @@ class CallAdmin(ReadOnlyAdmin):
         if index:
             results |= queryset.filter(caller_number_index=index)
         return results, may_have_duplicates
+
+
+@admin.register(BlockedCaller)
+class BlockedCallerAdmin(admin.ModelAdmin):
+    list_display = ["company", "reason", "blocked_by", "blocked_at", "until"]
+    list_filter = ["company"]
+    fields = ["company", "number", "reason", "until", "blocked_by", "blocked_at"]
+    readonly_fields = ["blocked_by", "blocked_at"]

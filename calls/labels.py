@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 TIMELINE_KINDS = {
     "closed": _("Outside business hours: the caller hears the closed message"),
+    "blocked": _("A blocked number: the caller is refused"),
     "caller_queued": _("The caller waits in the queue"),
     "agent_ringing": _("The agent's phone rings"),
     "agent_answered": _("The agent answered"),

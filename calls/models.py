@@ -219,6 +219,7 @@ class Disposition(models.TextChoices):
     ABANDONED = "ABANDONED", _("Abandoned")
     CANCELLED = "CANCELLED", _("Cancelled")
     CLOSED = "CLOSED", _("After hours")  # a queue call that came outside the queue's business hours
+    BLOCKED = "BLOCKED", _("Blocked")  # from a number the company blocked
 
 
 class CallState(models.TextChoices):
@@ -408,3 +409,39 @@ class CallNote(models.Model):
 
     def __str__(self):
         return f"note of call {self.call_id}"
+
+
+class BlockedCallerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _tenant_filter(self, user, agent_field=None)
+
+    def in_force(self, now=None):
+        """Blocks that still hold: without an end, or ending later than now."""
+        return self.filter(Q(until__isnull=True) | Q(until__gt=now or timezone.now()))
+
+
+class BlockedCaller(models.Model):
+    """A number a company refuses calls from (an abusive caller, a robocaller): their calls to its queues and agents
+    hear the blocked message and are recorded as blocked, no agent ever rung. Matched by blind index, as the call
+    log's phone search is, so +82 10-… and 010-… are one number."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="blocked_callers")
+    number = EncryptedTextField(_("number"))
+    number_index = BlindIndexField(source="number", db_index=False)  # Meta: blocked_once
+    reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+    blocked_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    blocked_at = models.DateTimeField(_("blocked"), default=timezone.now)
+    until = models.DateTimeField(_("until"), null=True, blank=True)  # None: until someone unblocks
+
+    objects = BlockedCallerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-blocked_at", "-id"]
+        verbose_name = _("blocked caller")
+        verbose_name_plural = _("blocked callers")
+        constraints = [models.UniqueConstraint(fields=["company", "number_index"], name="blocked_once")]
+
+    def __str__(self):
+        return f"blocked caller {self.pk}"

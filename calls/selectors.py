@@ -354,11 +354,13 @@ class WallboardFigures:
 
 _ANSWERED = Q(disposition=Disposition.ANSWERED)
 _AFTER_HOURS = Q(disposition=Disposition.CLOSED)
+# Calls turned away before any agent could have taken them: after hours, or from a blocked number.
+_NOT_OFFERED = Q(disposition__in=(Disposition.CLOSED, Disposition.BLOCKED))
 
 
 def _figure_aggregates():
     return {
-        "offered": Count("id", filter=~_AFTER_HOURS),
+        "offered": Count("id", filter=~_NOT_OFFERED),
         "after_hours": Count("id", filter=_AFTER_HOURS),
         "answered": Count("id", filter=_ANSWERED),
         "abandoned": Count("id", filter=Q(disposition=Disposition.ABANDONED)),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from calls import views, views_hours, views_queues
+from calls import views, views_blocking, views_hours, views_queues
 
 app_name = "calls"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("queues/", views_queues.queue_list, name="queues"),
     path("queues/new/", views_queues.queue_edit, name="queue_new"),
     path("queues/<int:queue_id>/", views_queues.queue_edit, name="queue_edit"),
+    path("<int:call_id>/block/", views_blocking.call_block, name="block"),
+    path("blocked/", views_blocking.blocked_list, name="blocked"),
+    path("blocked/<int:blocked_id>/delete/", views_blocking.blocked_delete, name="blocked_delete"),
     path("hours/", views_hours.hours_list, name="hours"),
     path("hours/new/", views_hours.hours_edit, name="hours_new"),
     path("hours/<int:hours_id>/", views_hours.hours_edit, name="hours_edit"),

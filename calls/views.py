@@ -17,7 +17,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from calls import selectors
 from calls.forms import CallFilterForm
+from calls.forms_blocking import BlockForm
 from calls.models import NOTE_MAX_CHARS, CallState, Direction, Disposition
+from calls.selectors_blocking import call_number_blocked
 from calls.services_notes import call_note_save
 from pbx.spreadsheet import spreadsheet_safe
 
@@ -114,6 +116,8 @@ def _detail_page(request, call, *, note=None, note_error="", status=200):
             "note": selectors.call_note_text(call=call) if note is None else note,
             "note_error": note_error,
             "note_max": NOTE_MAX_CHARS,
+            "blocked": call_number_blocked(call) if request.user.role != "AGENT" else None,
+            "block_form": BlockForm(with_number=False),
         },
         status=status,
     )

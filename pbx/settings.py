@@ -245,6 +245,8 @@ ASTERISK_LANGUAGE = env.str("ASTERISK_LANGUAGE", default="en")
 ASTERISK_UNAVAILABLE_PROMPT = env.str("ASTERISK_UNAVAILABLE_PROMPT", default="all-circuits-busy-now&pls-try-call-later")
 # Played to a queue caller outside the queue's business hours (record your own, e.g. custom/closed-ko); empty: none.
 ASTERISK_CLOSED_PROMPT = env.str("ASTERISK_CLOSED_PROMPT", default="pls-try-call-later")
+# Played to a caller whose number the company blocks before the refusal (cause 21); empty: refused without one.
+ASTERISK_BLOCKED_PROMPT = env.str("ASTERISK_BLOCKED_PROMPT", default="")
 
 LOGGING = {
     "version": 1,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from calls.models import Queue
-from telephony.core import CLOSED_CONTEXT
+from telephony.core import BLOCKED_CONTEXT, CLOSED_CONTEXT
 
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "asterisk" / "templates"
 FILES = ("pjsip.conf", "extensions.conf", "ari.conf", "http.conf")
@@ -115,7 +115,10 @@ def collect(*, warnings: list[str] | None = None) -> dict:
         raise AsteriskConfigError(_("ARI_PASS is empty: set the password the application and Asterisk share."))
     if not _SECTION_NAME.match(settings.ARI_APP or ""):
         raise AsteriskConfigError(_("ARI_APP must be letters, digits, '.', '_' or '-'."))
-    prompts = {name: _sound_name(name) for name in ("ASTERISK_UNAVAILABLE_PROMPT", "ASTERISK_CLOSED_PROMPT")}
+    prompts = {
+        name: _sound_name(name)
+        for name in ("ASTERISK_UNAVAILABLE_PROMPT", "ASTERISK_CLOSED_PROMPT", "ASTERISK_BLOCKED_PROMPT")
+    }
     return {
         "phones": phones,
         "agents": agents,
@@ -139,6 +142,8 @@ def collect(*, warnings: list[str] | None = None) -> dict:
         "unavailable_prompt": prompts["ASTERISK_UNAVAILABLE_PROMPT"],
         "closed_prompt": prompts["ASTERISK_CLOSED_PROMPT"],
         "closed_context": CLOSED_CONTEXT,
+        "blocked_prompt": prompts["ASTERISK_BLOCKED_PROMPT"],
+        "blocked_context": BLOCKED_CONTEXT,
     }
 
 

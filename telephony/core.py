@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------------------------------------------------- routes
 
-# The dialplan context that tells a caller the queue is closed, then hangs up (rendered in extensions.conf).
+# The dialplan contexts that tell a caller why nobody takes their call, then hang up (rendered in extensions.conf).
 CLOSED_CONTEXT = "pbx-queue-closed"
+BLOCKED_CONTEXT = "pbx-blocked"
 
 
 class RouteKind(StrEnum):
@@ -61,6 +62,7 @@ class Incoming:
     route: Route
     at: datetime
     answered: bool = False  # already Up (a call re-tracked after a restart)
+    blocked: bool = False  # from a number the route's company blocks
 
 
 @dataclass(frozen=True)
@@ -413,18 +415,16 @@ def _incoming(s: CallSession, e: Incoming) -> list[Action]:
         RecordStart(exten=e.exten, caller_number=e.caller_number, caller_name=e.caller_name, route=e.route, at=e.at)
     ]
     route = e.route
+    if e.blocked and not e.answered and route.kind in (RouteKind.AGENT, RouteKind.QUEUE):
+        # The dialplan tells the caller (or just refuses them), no agent is rung (asterisk/templates/extensions.conf).
+        return [*actions, *_turned_away(s, e, "blocked", BLOCKED_CONTEXT, "BLOCKED")]
     if route.kind == RouteKind.AGENT:
         s.phase = Phase.RINGING
         return [*actions, ClaimAgent(agent_id=route.agent_id)]
     if route.kind == RouteKind.QUEUE and not e.answered and route.hours and not route.hours.is_open(e.at):
         # Outside business hours the dialplan plays the closed message (asterisk/templates/extensions.conf); the
         # caller leaves Stasis, so the call ends here.
-        return [
-            *actions,
-            RecordEvent("closed", e.channel_id, e.at, {"queue": e.exten}, f"closed:{e.channel_id}"),
-            ContinueInDialplan(e.channel_id, CLOSED_CONTEXT, e.exten),
-            *_finish(s, "CLOSED", "SYSTEM", cause=None, cause_text="", at=e.at),
-        ]
+        return [*actions, *_turned_away(s, e, "closed", CLOSED_CONTEXT, "CLOSED")]
     if route.kind == RouteKind.QUEUE:
         s.phase = Phase.WAITING
         if not s.caller_answered:
@@ -443,6 +443,15 @@ def _incoming(s: CallSession, e: Incoming) -> list[Action]:
         *actions,
         Hangup(e.channel_id, "unallocated"),
         *_finish(s, "FAILED", "SYSTEM", cause=1, cause_text="Unallocated number", at=e.at),
+    ]
+
+
+def _turned_away(s: CallSession, e: Incoming, kind: str, context: str, disposition: str) -> list[Action]:
+    """The caller goes back to the dialplan, which tells them why and hangs up: they leave Stasis, the call ends."""
+    return [
+        RecordEvent(kind, e.channel_id, e.at, {"number": e.exten}, f"{kind}:{e.channel_id}"),
+        ContinueInDialplan(e.channel_id, context, e.exten),
+        *_finish(s, disposition, "SYSTEM", cause=None, cause_text="", at=e.at),
     ]
 
 

@@ -23,7 +23,7 @@ from accounts.services import (
 )
 from accounts.states import ActivityState
 from calls import services as call_records
-from calls.models import Call, CallState, ClosedDay, Offer, Queue
+from calls.models import BlockedCaller, Call, CallState, ClosedDay, Offer, Queue
 from pbx.row_source import Writes, run_writes
 from telephony import core
 
@@ -42,9 +42,18 @@ def routes_all() -> dict[str, core.Route]:
     return routes_where(queue_numbers=None, extensions=None)
 
 
-def directory_read() -> tuple[dict[str, core.Route], frozenset[str]]:
-    """The engine's directory: every routable number, and every extension any user has (phones to follow)."""
-    return routes_all(), frozenset(agents_with_extensions())
+def directory_read() -> tuple[dict[str, core.Route], frozenset[str], dict[int, frozenset[str]]]:
+    """The engine's directory: every routable number, every extension any user has (phones to follow), and the
+    blind indexes of the numbers each company blocks."""
+    return routes_all(), frozenset(agents_with_extensions()), blocked_numbers()
+
+
+def blocked_numbers() -> dict[int, frozenset[str]]:
+    """company id -> blind indexes of the caller numbers it blocks now."""
+    blocked: dict[int, set[str]] = {}
+    for company_id, index in BlockedCaller.objects.in_force().values_list("company_id", "number_index"):
+        blocked.setdefault(company_id, set()).add(index)
+    return {company_id: frozenset(indexes) for company_id, indexes in blocked.items()}
 
 
 def routes_where(*, queue_numbers: list[str] | None, extensions: list[str] | None) -> dict[str, core.Route]:

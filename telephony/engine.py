@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import connections
 
+from pbx.encryption import blind_index
 from telephony import core, directory
 from telephony.ari import AriClient, AriError, AriUnreachable
 from telephony.database import Database, DatabaseUnavailable
@@ -287,6 +288,7 @@ class Engine:
         self.wrapup_timers: dict[int, asyncio.TimerHandle] = {}
         self._database_down_since: float | None = None
         self._directory: dict[str, core.Route] = {}
+        self._blocked: dict[int, frozenset[str]] = {}  # company id -> blind indexes of the numbers it blocks
         self._extensions: frozenset[str] = frozenset()  # of every user, active or not: whose phones to follow
         self._directory_until = 0.0
         self._directory_lock = asyncio.Lock()
@@ -372,15 +374,21 @@ class Engine:
             await self._command(worker.key, core.Hangup(worker.key, "congestion"))
             worker.done = True
             return None
+        caller_number = str(caller.get("number", ""))
         return core.Incoming(
             channel_id=worker.key,
             exten=exten,
-            caller_number=str(caller.get("number", "")),
+            caller_number=caller_number,
             caller_name=str(caller.get("name", "")),
             route=route,
             at=at,
             answered=channel.get("state") == "Up",
+            blocked=self._is_blocked(caller_number, route),
         )
+
+    def _is_blocked(self, caller_number: str, route: core.Route) -> bool:
+        blocked = self._blocked.get(route.company_id) if route.company_id else None
+        return bool(blocked and caller_number) and blind_index(caller_number) in blocked
 
     async def _route(self, exten: str):
         """Where a number goes, from a directory of every number read again every few seconds.
@@ -391,7 +399,9 @@ class Engine:
         if self._directory_until <= now:
             async with self._directory_lock:
                 if self._directory_until <= now:
-                    self._directory, self._extensions = await self._with_db_retry(directory.directory_read)
+                    self._directory, self._extensions, self._blocked = await self._with_db_retry(
+                        directory.directory_read
+                    )
                     self._directory_until = time.monotonic() + settings.TELEPHONY_ROUTE_CACHE_SECONDS
                     self._routes.clear()
         route = self._directory.get(exten)

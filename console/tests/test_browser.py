@@ -500,3 +500,24 @@ def test_manager_sets_business_hours_for_a_queue_and_the_wallboard_follows_them(
     expect(tile.locator("[data-closed]")).to_have_count(0, timeout=5_000)
     # The refused form answered 400 on purpose; nothing else may fail (no CSP refusal, no script error).
     assert [error for error in page.csp_errors if "status of 400" not in error] == []
+
+
+def test_manager_blocks_an_abusive_callers_number_from_the_call_and_lifts_it(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    company, manager, agents, queue = call_center
+    call = abandoned_call(company=company, queue=queue, caller="01077778888")
+    page = signed_in_page(chromium, console_server, manager.username)
+    page.goto(console_server.url + f"/calls/{call.pk}/")
+    page.fill("[data-block] input[name=reason]", "폭언")
+    page.select_option("[data-block] select[name=days]", "30")
+    page.click("[data-block] button")
+    expect(page.locator("[data-blocked]")).to_contain_text("폭언")
+    page.click("nav >> text=차단 번호")
+    row = page.locator("tr[data-blocked-number]")
+    expect(row).to_contain_text("010-7777-8888")
+    expect(row).to_contain_text(manager.first_name)
+    shoot(page, "blocked-numbers")
+    row.locator("[data-unblock]").click()
+    expect(page.locator("tr[data-blocked-number]")).to_have_count(0)
+    assert page.csp_errors == []

@@ -120,6 +120,8 @@ class FakeAsterisk:
         self.calls: list[InboundCall] = []
         # How long the message a caller hears back in the dialplan (after POST /continue) plays before Hangup().
         self.dialplan_message_ms = 200
+        # The cause the dialplan a continued caller goes on in hangs up with (Hangup(N)), by context; others: 16.
+        self.dialplan_hangup_causes: dict[str, int] = {"pbx-blocked": 21}
         self.events_sent = 0
         self.started_at = time.time()
         self.reloaded_at = self.started_at
@@ -718,17 +720,19 @@ class FakeAsterisk:
             call.continued_to = (context, extension, priority)
             if channel.state != "Up" and 183 not in call.sip_provisional:
                 call.sip_provisional.append(183)  # Progress(): the message is early media
-        self._later(channel, self.dialplan_message_ms, self._dialplan_hangup)
+        cause = self.dialplan_hangup_causes.get(context, 16)
+        self._later(channel, self.dialplan_message_ms, self._dialplan_hangup, cause)
 
-    def _dialplan_hangup(self, channel: Channel) -> None:
+    def _dialplan_hangup(self, channel: Channel, cause: int) -> None:
         if channel.hanging_up:
             return
         channel.hanging_up = True
-        channel.hangupcause = 16
-        channel.dialplan = {**channel.dialplan, "app_name": "Hangup", "app_data": "16"}
-        self._channel_event(channel, "ChannelHangupRequest", {"cause": 16, "soft": True})
+        channel.hangupcause = cause
+        channel.dialplan = {**channel.dialplan, "app_name": "Hangup", "app_data": str(cause)}
+        self._channel_event(channel, "ChannelHangupRequest", {"cause": cause, "soft": True})
         if isinstance(channel.call, InboundCall) and channel.state != "Up":
-            channel.call.sip_final_response = 603  # Hangup(16) before an answer: Decline, Reason cause=16
+            # Hangup(16) before an answer is a Decline (603, Reason cause=16); other causes map as chan_pjsip does.
+            channel.call.sip_final_response = cause_to_sip(cause) or 603
         self._soon(channel, self._dialplan_ends)
 
     def _dialplan_ends(self, channel: Channel) -> None:

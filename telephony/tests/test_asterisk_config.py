@@ -9,7 +9,7 @@ from django.utils import translation
 from accounts.models import Role, User
 from accounts.services import user_create
 from telephony import asterisk_config
-from telephony.core import CLOSED_CONTEXT
+from telephony.core import BLOCKED_CONTEXT, CLOSED_CONTEXT
 from telephony.tests.asterisk_dialect import ConfigSyntaxError, Dialplan, parse
 
 
@@ -171,3 +171,14 @@ def test_the_dialplan_reader_refuses_a_same_line_with_no_extension_and_unbalance
         Dialplan.from_text("[ctx]\nsame => n,NoOp(x)\n")
     with pytest.raises(ConfigSyntaxError):
         Dialplan.from_text("[ctx]\nexten => 1,1,NoOp(x\n")
+
+
+def test_a_blocked_caller_sent_back_is_refused_with_call_rejected(demo_company, settings):
+    dialplan = Dialplan.from_text(asterisk_config.render()["extensions.conf"])
+    trace = dialplan.walk(BLOCKED_CONTEXT, "1001")
+    assert not any(app in ("Playback", "Answer", "Dial", "Stasis") for app, _data in trace)
+    assert trace[-1] == ("Hangup", "21")
+    settings.ASTERISK_BLOCKED_PROMPT = "custom/blocked-ko"
+    trace = Dialplan.from_text(asterisk_config.render()["extensions.conf"]).walk(BLOCKED_CONTEXT, "5000")
+    assert ("Progress", "") in trace and ("Playback", "custom/blocked-ko,noanswer") in trace
+    assert trace[-1] == ("Hangup", "21")

@@ -317,3 +317,15 @@ def test_a_call_already_up_after_a_restart_is_not_turned_away_at_closing_time():
     session = CallSession(key=CALLER)
     actions = core.handle(session, Incoming(CALLER, "5000", "010", "", never_open, AT, answered=True), AT)
     assert of(actions, Enqueue) and not of(actions, core.ContinueInDialplan)
+
+
+@pytest.mark.parametrize("route", [AGENT_ROUTE, QUEUE_ROUTE], ids=["direct", "queue"])
+def test_a_blocked_caller_is_refused_by_the_dialplan_and_no_agent_is_claimed(route):
+    session = CallSession(key=CALLER)
+    actions = core.handle(session, Incoming(CALLER, "5000", "010", "", route, AT, blocked=True), AT)
+    assert of(actions, core.ContinueInDialplan) == [core.ContinueInDialplan(CALLER, core.BLOCKED_CONTEXT, "5000")]
+    assert not of(actions, core.ClaimAgent) and not of(actions, Enqueue) and not of(actions, Answer)
+    [end] = of(actions, RecordEnd)
+    assert (end.disposition, end.hangup_by) == ("BLOCKED", "SYSTEM")
+    assert [e.kind for e in of(actions, core.RecordEvent)] == ["blocked"]
+    assert session.ended

@@ -21,7 +21,7 @@ from django.core.management import call_command
 
 from calls.models import Call
 from telephony.ari import AriClient, AriConfig
-from telephony.core import CLOSED_CONTEXT
+from telephony.core import BLOCKED_CONTEXT, CLOSED_CONTEXT
 from telephony.tests.support import make_call_center, running_telephony, wait_for_db
 
 # The lab's build (see shared/asterisk-lab/README.md); ASTERISK_LAB points at another build of the same layout.
@@ -172,15 +172,15 @@ async def wait_for_endpoint_state(config: AriConfig, extension: str, state: str,
         await asyncio.sleep(0.05)
 
 
-def refused_call_scenario(directory: Path) -> Path:
-    """call.xml up to the answer it waits for, then a final 603 instead, acknowledged: a call that must never be
+def refused_call_scenario(directory: Path, final: int = 603) -> Path:
+    """call.xml up to the answer it waits for, then a final `final` instead, acknowledged: a call that must never be
     answered (a 200 is unexpected, and sipp exits with status 1)."""
     call, answer, _ = (SIPP_DIR / "call.xml").read_text().partition('<recv response="200" rrs="true"/>')
     assert answer, "call.xml no longer waits for the answer as this scenario expects"
-    scenario = directory / "call_refused.xml"
+    scenario = directory / f"call_refused_{final}.xml"
     scenario.write_text(
         call.replace('<scenario name="call">', '<scenario name="call refused">')
-        + """<recv response="603"/>
+        + f"""<recv response="{final}"/>
   <send>
     <![CDATA[
 
@@ -291,12 +291,22 @@ async def test_without_the_application_a_call_rings_the_agent_phone_directly(
     assert "STASISSTATUS=FAILED): dialing PJSIP/1001 directly" in log
 
 
-async def test_a_queue_call_continued_into_the_closed_context_hears_early_media_then_603_and_is_never_answered(
-    ari_config, asterisk, sipp, sip_secrets
+@pytest.mark.parametrize(
+    ("context", "responses", "cause", "logged"),
+    [
+        # Outside business hours: the closed message as early media (no sound files here: Playback fails at once),
+        # then cause 16, which PJSIP sends as 603 Decline.
+        (CLOSED_CONTEXT, ["401", "100", "183", "603"], 16, "PBX queue 5000 is closed: 1002 hears the closed message"),
+        # A blocked number (no message by default): cause 21, call rejected, 403.
+        (BLOCKED_CONTEXT, ["401", "100", "403"], 21, "PBX refused 1002 calling 5000: a blocked number"),
+    ],
+    ids=["closed", "blocked"],
+)
+async def test_a_caller_continued_into_a_refusing_context_is_told_and_never_answered(
+    ari_config, asterisk, sipp, sip_secrets, context, responses, cause, logged
 ):
-    """The test is the ARI app and sends the engine's continue for a queue outside its business hours: the rendered
-    [pbx-queue-closed] logs, plays the closed message as early media (no sound files here: Playback fails at once)
-    and hangs up with cause 16, which PJSIP sends as 603 Decline."""
+    """The test is the ARI app and sends the engine's continue, as for a queue outside its business hours or a
+    blocked number; the rendered context logs, tells the caller and hangs up with its cause."""
     trace = asterisk / "caller.log"
     client = AriClient(ari_config)
     # AriClient returns a 204's empty body as None: the status itself is read off its connection pool.
@@ -310,23 +320,24 @@ async def test_a_queue_call_continued_into_the_closed_context_hears_early_media_
 
     client.pool.exchange = exchange_and_record
     events = await client.connect_events()
+    final = int(responses[-1])
     try:
         # An absolute scenario path: the sipp fixture's SIPP_DIR / scenario is then that path.
-        caller = sipp(str(refused_call_scenario(asterisk)), CALLER_PORT, "-s", "5000", "-key", "caller", "1002",
-                      "-au", "1002", "-ap", sip_secrets["1002"], "-trace_msg", "-message_file", str(trace),
+        caller = sipp(str(refused_call_scenario(asterisk, final)), CALLER_PORT, "-s", "5000", "-key", "caller",
+                      "1002", "-au", "1002", "-ap", sip_secrets["1002"], "-trace_msg", "-message_file", str(trace),
                       "-timeout", "30s")  # fmt: skip
         start = await next_event(events, "StasisStart")
         channel_id, [queue_number] = start["channel"]["id"], start["args"]
-        assert await client.continue_in_dialplan(channel_id, CLOSED_CONTEXT, queue_number) is None
+        assert await client.continue_in_dialplan(channel_id, context, queue_number) is None
         end = await next_event(events, "StasisEnd")
         caller_status = await exit_status(caller)
     finally:
         await events.close()
         await client.close()
     assert (queue_number, statuses, end["channel"]["id"]) == ("5000", [204], channel_id)
-    # Challenged, then early media (183) and 603 with the dialplan's cause: never a 200, so never answered nor charged.
-    assert sip_responses(trace) == ["401", "100", "183", "603"]
-    assert "Reason: Q.850;cause=16" in trace.read_text(errors="replace").rpartition("SIP/2.0 603 ")[2]
-    assert caller_status == 0  # the 603 acknowledged
+    # Challenged, then (early media and) the refusal with the dialplan's cause: never a 200, never answered.
+    assert sip_responses(trace) == responses
+    assert f"Reason: Q.850;cause={cause}" in trace.read_text(errors="replace").rpartition(f"SIP/2.0 {final} ")[2]
+    assert caller_status == 0  # the refusal acknowledged
     log = (asterisk / "log" / "messages").read_text()
-    assert "PBX queue 5000 is closed: 1002 hears the closed message" in log
+    assert logged in log

@@ -371,3 +371,49 @@ async def test_a_caller_the_dialplan_cannot_take_back_after_hours_is_hung_up_not
         assert record.disposition == "CLOSED"
         await wait_for_db(lambda: call.ended.is_set(), what="the caller hung up by the product")
         assert call.continued_to is None
+
+
+@pytest.mark.parametrize("exten", ["1001", "5000"], ids=["direct", "queue"])
+async def test_a_blocked_number_is_refused_without_ringing_anyone_and_recorded_as_blocked(fake, center, exten):
+    from asgiref.sync import sync_to_async
+
+    from calls.models import Queue
+    from calls.services_blocking import caller_block
+
+    fake.add_endpoint("1001", Phone.answer_after(ms=100))
+    company = await sync_to_async(lambda: Queue.objects.get(number="5000").company)()
+    await sync_to_async(caller_block)(company=company, number="+82 10-9999-0000", reason="욕설")
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten=exten, caller_number="01099990000")  # the same number, as dialed at home
+        record = await wait_for_db(the_call, what="call record")
+        assert (record.disposition, record.hangup_by, record.answered_at) == ("BLOCKED", "SYSTEM", None)
+        await wait_for_db(lambda: call.ended.is_set(), what="refused by the dialplan")
+        assert call.continued_to == ("pbx-blocked", exten, 1)
+        assert (call.sip_final_response, call.answered.is_set()) == (403, False)  # cause 21: call rejected
+        assert await wait_for_db(lambda: [state("1001"), Offer.objects.count()]) == ["READY", 0]
+
+        # Another number of the same caller's company is not touched.
+        other = await fake.place_call(exten="1001", caller_number="01011112222")
+        await wait_for_db(lambda: state("1001") == "ON_CALL", what="an ordinary caller reaches the agent")
+        await other.hangup()
+
+
+async def test_a_block_that_ended_no_longer_refuses(fake, center):
+    from datetime import timedelta
+
+    from asgiref.sync import sync_to_async
+    from django.utils import timezone
+
+    from calls.models import Queue
+    from calls.services_blocking import caller_block
+
+    fake.add_endpoint("1001", Phone.answer_after(ms=100))
+    company = await sync_to_async(lambda: Queue.objects.get(number="5000").company)()
+    yesterday = timezone.now() - timedelta(days=1)
+    await sync_to_async(caller_block)(company=company, number="010-9999-0000", until=yesterday)
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten="1001", caller_number="01099990000")
+        await wait_for_db(lambda: state("1001") == "ON_CALL", what="the caller reaches the agent")
+        await call.hangup()
+        record = await wait_for_db(the_call, what="call record")
+        assert record.disposition == "ANSWERED"

@@ -1,0 +1,69 @@
+"""Blocked numbers, for managers (their company's) and system admins (every company's): the list, blocking a typed
+number or a call's, and lifting a block."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from calls.forms_blocking import BlockForm
+from calls.models import BlockedCaller
+from calls.selectors_blocking import blocked_rows
+from calls.services_blocking import caller_block, caller_unblock
+from calls.views import _visible_call
+from calls.views_queues import company_for_new, staff_only
+from companies.models import Company
+
+
+@login_required
+def blocked_list(request):
+    staff_only(request)
+    company = company_for_new(request)  # where a typed number is blocked (a system admin picks the company first)
+    form = BlockForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and company is not None and form.is_valid():
+        try:
+            caller_block(company=company, number=form.cleaned_data["number"], reason=form.cleaned_data["reason"],
+                         until=form.until(), by=request.user)  # fmt: skip
+        except ValidationError as error:
+            form.add_error("number", error.message_dict["number"])
+        else:
+            messages.success(request, _("Calls from this number are refused from now on."))
+            return redirect(request.get_full_path())
+    if request.method == "POST":
+        status = 400
+    rows = blocked_rows(BlockedCaller.objects.visible_to(request.user))
+    companies = Company.objects.visible_to(request.user).active() if company is None else None
+    context = {"form": form, "company": company, "companies": companies, "rows": rows}
+    return render(request, "calls/blocked.html", context, status=status)
+
+
+@login_required
+@require_POST
+def blocked_delete(request, blocked_id: int):
+    staff_only(request)
+    caller_unblock(get_object_or_404(BlockedCaller.objects.visible_to(request.user), pk=blocked_id))
+    messages.success(request, _("The number is unblocked: its calls are taken again."))
+    return redirect("calls:blocked")
+
+
+@login_required
+@require_POST
+def call_block(request, call_id: int):
+    """Block the number a call came from, for that call's company."""
+    staff_only(request)
+    call = _visible_call(request, call_id)
+    form = BlockForm(request.POST, with_number=False)
+    if not form.is_valid() or call.company is None:
+        messages.error(request, _("This number could not be blocked."))
+        return redirect("calls:detail", call_id=call.pk)
+    try:
+        caller_block(company=call.company, number=call.caller_number, reason=form.cleaned_data["reason"],
+                     until=form.until(), by=request.user)  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Calls from this number are refused from now on."))
+    return redirect("calls:detail", call_id=call.pk)
