@@ -163,3 +163,10 @@ def test_after_hours_calls_are_counted_apart_from_the_offered_ones(company_a, qu
     hours = dict(report.hours)
     assert (hours[22].after_hours, hours[23].after_hours, hours[22].offered) == (1, 1, 0)
     assert (report.total.offered, report.total.after_hours) == (3, 2)
+
+
+def test_calls_from_blocked_numbers_are_not_offered(company_a, queue_a, day_of_calls):
+    make_call(company_a, enqueued_at=at(21, 15, 0), queue=queue_a, disposition="BLOCKED")
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    [(_day, figures)] = report.days
+    assert (figures.offered, figures.after_hours) == (3, 0)
