@@ -25,7 +25,9 @@ class ReportQuery(Schema):
 
 
 class FiguresOut(Schema):
-    offered: int = Field(description="Queue calls that entered within business hours and have ended.")
+    offered: int = Field(
+        description="Queue calls that entered within business hours, not from a blocked number, and have ended."
+    )
     answered: int
     abandoned: int
     answered_within_service_level: int

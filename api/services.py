@@ -1,16 +1,16 @@
-"""Every write the API makes: bearer tokens, password logins, and user, company and business hours changes with their
-RBAC rules.
+"""Every write the API makes: bearer tokens, password logins, and user, company, business hours and blocked number
+changes with their RBAC rules.
 
 The rules here are the console's rules: managers manage only their own company's agents (and may change their own
-name, email and phone) and business hours, only system admins create or change managers and admins or touch companies,
-"delete" deactivates a user. Routers call these and translate nothing but input.
+name, email and phone), business hours and blocked numbers, only system admins create or change managers and admins or
+touch companies, "delete" deactivates a user. Routers call these and translate nothing but input.
 """
 
 import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import jwt
 from asgiref.sync import async_to_sync
@@ -40,10 +40,12 @@ from api.errors import ApiError, Conflict
 from api.models import ApiToken
 from calls.business_hours import WEEKDAYS
 from calls.forms_hours import MAX_CLOSED_DAYS, BusinessHoursForm
-from calls.models import BusinessHours
+from calls.models import BlockedCaller, BusinessHours
+from calls.services_blocking import blockable_number, caller_block, caller_unblock
 from calls.services_hours import business_hours_delete, business_hours_save
 from companies.models import Company, PauseReason
 from companies.services import company_create, company_update
+from pbx.encryption import blind_index
 
 logger = logging.getLogger(__name__)
 
@@ -428,10 +430,11 @@ def _check_manages_hours(actor: User) -> None:
         raise PermissionDenied(_("Only managers and admins manage business hours."))
 
 
-def _company_for_new_hours(*, actor: User, company_id: int | None) -> Company:
+def _company_for_new(*, actor: User, company_id: int | None, refusal: str) -> Company:
+    """The manager's own company, or the one a system admin names; `refusal` tells a manager who names another."""
     if actor.role == Role.MANAGER:
         if company_id is not None and company_id != actor.company_id:
-            raise PermissionDenied(_("Managers manage only their own company's business hours."))
+            raise PermissionDenied(refusal)
         return actor.company
     if company_id is None:
         raise ValidationError({"company_id": _("This field is required.")})
@@ -480,7 +483,8 @@ def business_hours_create_by(
 ) -> BusinessHours:
     """New hours in the manager's own company, or the one a system admin names."""
     _check_manages_hours(actor)
-    company = _company_for_new_hours(actor=actor, company_id=company_id)
+    refusal = _("Managers manage only their own company's business hours.")
+    company = _company_for_new(actor=actor, company_id=company_id, refusal=refusal)
     form = _valid_hours_form(hours=None, company=company, fields={"name": name, **week}, closed_days=closed_days)
     return _hours_saved(form, company)
 
@@ -504,3 +508,38 @@ def business_hours_delete_by(*, actor: User, hours: BusinessHours) -> list[str]:
     """Deletes the hours; their queues are always open from now on. Returns those queues' names."""
     _check_manages_hours(actor)
     return business_hours_delete(hours)
+
+
+# --- blocked numbers --------------------------------------------------------------------------------------------
+
+
+def _check_manages_blocks(actor: User) -> None:
+    if actor.role not in (Role.SYSTEM_ADMIN, Role.MANAGER):
+        raise PermissionDenied(_("Only managers and admins manage blocked numbers."))
+
+
+def caller_block_by(
+    *, actor: User, company_id: int | None, number: str, reason: str = "", until: datetime | None = None
+) -> tuple[BlockedCaller, bool]:
+    """Blocks the number for the manager's own company, or the one a system admin names; a number blocked there
+    already gets this reason and end instead. Returns the block and whether it is new."""
+    _check_manages_blocks(actor)
+    refusal = _("Managers block numbers only for their own company.")
+    company = _company_for_new(actor=actor, company_id=company_id, refusal=refusal)
+    problems: dict[str, list[str]] = {}
+    try:
+        digits = blockable_number(number)
+    except ValidationError as error:
+        problems.update(error.message_dict)
+    if until is not None and until <= timezone.now():
+        problems["until"] = [_("This time has already passed.")]
+    if problems:
+        raise ValidationError(problems)
+    new = not BlockedCaller.objects.filter(company=company, number_index=blind_index(digits)).exists()
+    return caller_block(company=company, number=digits, reason=reason.strip(), until=until, by=actor), new
+
+
+def caller_unblock_by(*, actor: User, blocked: BlockedCaller) -> None:
+    """The number's calls are taken again from now on."""
+    _check_manages_blocks(actor)
+    caller_unblock(blocked)

@@ -13,7 +13,7 @@ from pbx.encryption import blind_index
 class BlockedRow:
     blocked: BlockedCaller
     in_force: bool
-    refused: int  # the number's calls refused since it was blocked
+    refused: int  # the number's calls this company refused as blocked (under this block or an earlier one)
 
 
 def blocked_rows(blocked_list) -> list[BlockedRow]:

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from calls.models import BlockedCaller
@@ -22,22 +22,20 @@ def blockable_number(number: str) -> str:
     return digits
 
 
+@transaction.atomic
 def caller_block(*, company, number: str, reason: str = "", until: datetime | None = None, by=None) -> BlockedCaller:
-    """Block the number for the company; a number blocked already gets the new reason and end instead."""
+    """Block the number for the company; a number blocked already gets the new reason, end and author (its row
+    locked meanwhile, so two people blocking at once leave one block)."""
     digits = blockable_number(number)
-    existing = BlockedCaller.objects.filter(company=company, number_index=blind_index(digits)).first()
-    if existing is not None:
-        existing.reason, existing.until, existing.blocked_by = reason, until, by
-        existing.save(update_fields=["reason", "until", "blocked_by"])
-        return existing
-    try:
-        with transaction.atomic():
-            return BlockedCaller.objects.create(
-                company=company, number=digits, reason=reason, until=until, blocked_by=by
-            )
-    except IntegrityError:
-        # Blocked by someone else a moment ago: that block stands, with this reason and end.
-        return caller_block(company=company, number=digits, reason=reason, until=until, by=by)
+    blocked, created = BlockedCaller.objects.select_for_update().get_or_create(
+        company=company,
+        number_index=blind_index(digits),
+        defaults={"number": digits, "reason": reason, "until": until, "blocked_by": by},
+    )
+    if not created:
+        blocked.reason, blocked.until, blocked.blocked_by = reason, until, by
+        blocked.save(update_fields=["reason", "until", "blocked_by"])
+    return blocked
 
 
 def caller_unblock(blocked: BlockedCaller) -> None:

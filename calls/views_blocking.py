@@ -19,7 +19,7 @@ from companies.models import Company
 
 @login_required
 def blocked_list(request):
-    staff_only(request)
+    staff_only(request, _("Only managers and admins manage blocked numbers."))
     company = company_for_new(request)  # where a typed number is blocked (a system admin picks the company first)
     form = BlockForm(request.POST or None)
     status = 200
@@ -43,7 +43,7 @@ def blocked_list(request):
 @login_required
 @require_POST
 def blocked_delete(request, blocked_id: int):
-    staff_only(request)
+    staff_only(request, _("Only managers and admins manage blocked numbers."))
     caller_unblock(get_object_or_404(BlockedCaller.objects.visible_to(request.user), pk=blocked_id))
     messages.success(request, _("The number is unblocked: its calls are taken again."))
     return redirect("calls:blocked")
@@ -53,7 +53,7 @@ def blocked_delete(request, blocked_id: int):
 @require_POST
 def call_block(request, call_id: int):
     """Block the number a call came from, for that call's company."""
-    staff_only(request)
+    staff_only(request, _("Only managers and admins manage blocked numbers."))
     call = _visible_call(request, call_id)
     form = BlockForm(request.POST, with_number=False)
     if not form.is_valid() or call.company is None:

@@ -18,14 +18,14 @@ from calls.views_queues import company_for_new, company_pick, staff_only
 
 @login_required
 def hours_list(request):
-    staff_only(request)
+    staff_only(request, _("Only managers and admins manage business hours."))
     rows = hours_rows(BusinessHours.objects.visible_to(request.user))
     return render(request, "calls/hours.html", {"rows": rows, "weekday_names": list(WEEKDAYS_ABBR.values())})
 
 
 @login_required
 def hours_edit(request, hours_id: int | None = None):
-    staff_only(request)
+    staff_only(request, _("Only managers and admins manage business hours."))
     hours = None
     if hours_id is not None:
         hours = get_object_or_404(BusinessHours.objects.visible_to(request.user), pk=hours_id)
@@ -59,7 +59,7 @@ def hours_edit(request, hours_id: int | None = None):
 @login_required
 @require_POST
 def hours_delete(request, hours_id: int):
-    staff_only(request)
+    staff_only(request, _("Only managers and admins manage business hours."))
     hours = get_object_or_404(BusinessHours.objects.visible_to(request.user), pk=hours_id)
     name = hours.name
     queues = business_hours_delete(hours)

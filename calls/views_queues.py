@@ -13,9 +13,10 @@ from companies.models import Company
 from pbx.ids import parse_id
 
 
-def staff_only(request):
+def staff_only(request, refusal: str = ""):
+    """Managers and system admins only; `refusal` says what the others may not do (default: manage queues)."""
     if request.user.role not in ("MANAGER", "SYSTEM_ADMIN"):
-        raise PermissionDenied(_("Only managers and admins manage queues."))
+        raise PermissionDenied(refusal or _("Only managers and admins manage queues."))
 
 
 def company_for_new(request) -> Company | None:

@@ -210,3 +210,14 @@ def test_an_after_hours_call_is_shown_and_filtered_as_closed(everyone, api_as, s
     assert ids(closed) == [seeded_calls[1].pk]
     assert closed.json()["items"][0]["disposition"] == "CLOSED"
     assert client.get(f"calls/{seeded_calls[1].pk}").json()["disposition"] == "CLOSED"
+
+
+def test_a_call_from_a_blocked_number_is_shown_and_filtered_as_blocked(everyone, api_as, seeded_calls):
+    Call.objects.filter(pk=seeded_calls[1].pk).update(disposition=Disposition.BLOCKED, agent=None, answered_at=None)
+    client = api_as(everyone["manager_a"])
+
+    blocked = client.get("calls", disposition="BLOCKED")
+
+    assert ids(blocked) == [seeded_calls[1].pk]
+    assert blocked.json()["items"][0]["disposition"] == "BLOCKED"
+    assert client.get(f"calls/{seeded_calls[1].pk}").json()["disposition"] == "BLOCKED"

@@ -26,12 +26,14 @@ def test_openapi_document_describes_every_route_with_bearer_auth(db):
         "/api/v1/pause-reasons",
         "/api/v1/business-hours",
         "/api/v1/business-hours/{hours_id}",
+        "/api/v1/blocked-numbers",
+        "/api/v1/blocked-numbers/{blocked_id}",
         "/api/v1/reports",
     }
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
     assert "security" not in document["paths"]["/api/v1/auth/login"]["post"]
     assert "ErrorOut" in document["components"]["schemas"]
-    assert "CLOSED" in document["components"]["schemas"]["Disposition"]["enum"]
+    assert {"CLOSED", "BLOCKED"} <= set(document["components"]["schemas"]["Disposition"]["enum"])
 
 
 def test_docs_page_loads_swagger_from_our_own_static_files_under_the_strict_csp(db):

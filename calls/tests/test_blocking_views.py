@@ -84,7 +84,8 @@ def test_blocks_are_for_managers_of_the_company_only(client, agent_a, manager_b,
     blocked = caller_block(company=company_a, number="010-5555-1234", reason="abuse")
     call = a_call(company_a)
     client.force_login(agent_a)
-    assert client.get(reverse("calls:blocked")).status_code == 403
+    refused = client.get(reverse("calls:blocked"), HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 403 and "manage blocked numbers" in refused.content.decode()
     assert client.post(reverse("calls:block", args=[call.pk]), {"reason": "x"}).status_code == 403
     client.force_login(manager_b)
     assert "abuse" not in client.get(reverse("calls:blocked")).content.decode()
