@@ -33,6 +33,7 @@ BodyDate = Annotated[date, BeforeValidator(_date_text)]
 
 class ClosedDayOut(Schema):
     day: date
+    hours: str = Field(description="Open only these ranges that day (`09:00-12:00`); '' closed all day.")
     name: str
 
 
@@ -47,7 +48,9 @@ class BusinessHoursOut(Schema):
     friday: Day
     saturday: Day
     sunday: Day
-    closed_days: list[ClosedDayOut] = Field(description="Closed all day whatever the weekday says, earliest first.")
+    closed_days: list[ClosedDayOut] = Field(
+        description="Days whose hours are not their weekday's (closed all day, or open other hours), earliest first."
+    )
     queue_ids: list[int] = Field(description="The queues that use these hours (a queue without any is always open).")
     open_now: bool
     opens_at: datetime | None = Field(
@@ -62,6 +65,7 @@ class BusinessHoursPage(Schema):
 
 class ClosedDayIn(BodyIn):
     day: BodyDate = Field(ge=EARLIEST, le=LATEST, description="YYYY-MM-DD, from 2000-01-01 to 2100-12-31.")
+    hours: DayIn = Field(default="", description="Open only these ranges that day (`09:00-12:00`); '' closed all day.")
     name: ClosedDayName = Field(default="", description="A public holiday's name, a company day off (one line).")
 
 
@@ -101,7 +105,9 @@ def business_hours_out(row: HoursRow) -> dict:
         "company_id": hours.company_id,
         "name": hours.name,
         **dict(zip(WEEKDAYS, row.days, strict=True)),
-        "closed_days": [{"day": closed.day, "name": closed.name} for closed in hours.closed_days.all()],
+        "closed_days": [
+            {"day": closed.day, "hours": closed.ranges, "name": closed.name} for closed in hours.closed_days.all()
+        ],
         "queue_ids": [queue.pk for queue in row.queues],
         "open_now": row.open_now,
         "opens_at": row.opens_at,

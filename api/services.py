@@ -39,7 +39,7 @@ from accounts.states import ActivityState
 from api.errors import ApiError, Conflict
 from api.models import ApiToken
 from calls.business_hours import WEEKDAYS
-from calls.forms_hours import MAX_CLOSED_DAYS, BusinessHoursForm
+from calls.forms_hours import MAX_CLOSED_DAYS, BusinessHoursForm, SpecialDay
 from calls.models import BlockedCaller, BusinessHours
 from calls.services_blocking import blockable_number, caller_block, caller_unblock
 from calls.services_hours import business_hours_delete, business_hours_save
@@ -444,11 +444,11 @@ def _company_for_new(*, actor: User, company_id: int | None, refusal: str) -> Co
     return company
 
 
-def _check_closed_days(closed_days: list[tuple[date, str]]) -> None:
+def _check_closed_days(closed_days: list[tuple[date, str, str]]) -> None:
     """The page's rules for its lines of text, said of the list's items: each day once, at most MAX_CLOSED_DAYS."""
     problems: dict[str, list[str]] = {}
     seen: set[date] = set()
-    for n, (day, _name) in enumerate(closed_days):
+    for n, (day, _hours, _name) in enumerate(closed_days):
         if day in seen:
             problems[f"closed_days.{n}.day"] = [_("%(day)s is already listed.") % {"day": day.isoformat()}]
         seen.add(day)
@@ -461,7 +461,7 @@ def _check_closed_days(closed_days: list[tuple[date, str]]) -> None:
 def _valid_hours_form(*, hours: BusinessHours | None, company: Company, fields: dict, closed_days) -> BusinessHoursForm:
     """The pages' form, so the API refuses what they refuse with the same words (the model's full_clean included)."""
     _check_closed_days(closed_days)
-    lines = "\n".join(f"{day.isoformat()} {name}" for day, name in closed_days)
+    lines = "\n".join(SpecialDay(day, hours, name).line() for day, hours, name in closed_days)
     form = BusinessHoursForm({**fields, "closed_days_text": lines}, instance=hours, company=company)
     if not form.is_valid():
         errors = form.errors.as_data()
@@ -479,7 +479,7 @@ def _hours_saved(form: BusinessHoursForm, company: Company) -> BusinessHours:
 
 
 def business_hours_create_by(
-    *, actor: User, company_id: int | None, name: str, week: dict[str, str], closed_days: list[tuple[date, str]]
+    *, actor: User, company_id: int | None, name: str, week: dict[str, str], closed_days: list[tuple[date, str, str]]
 ) -> BusinessHours:
     """New hours in the manager's own company, or the one a system admin names."""
     _check_manages_hours(actor)
@@ -499,7 +499,7 @@ def business_hours_update_by(*, actor: User, hours: BusinessHours, changes: dict
     fields = {name: changes.get(name, getattr(hours, name)) for name in ("name", *WEEKDAYS)}
     closed_days = changes.get("closed_days")
     if closed_days is None:
-        closed_days = list(hours.closed_days.values_list("day", "name"))
+        closed_days = list(hours.closed_days.values_list("day", "ranges", "name"))
     form = _valid_hours_form(hours=hours, company=hours.company, fields=fields, closed_days=closed_days)
     return _hours_saved(form, hours.company)
 

@@ -1,15 +1,17 @@
 """Business hours: when a queue's callers reach agents, and when they hear the closed message instead.
 
 A week is seven lists of time ranges in the company's time zone, Monday first ("09:00-12:00, 13:00-18:00": a lunch
-break is a gap between two ranges); closed days (public holidays, a company day off) close the whole day. Pure: no
-ORM, no clock, so the telephony core can ask at the moment a call arrives.
+break is a gap between two ranges). Special days override their weekday: closed all day (public holidays, a company
+day off) or open other hours (New Year's Eve until noon). Pure: no ORM, no clock, so the telephony core can ask at the
+moment a call arrives.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,10 +74,11 @@ def _zone(name: str) -> ZoneInfo:
 class OpeningHours:
     zone: str
     weekly: tuple[tuple[Range, ...], ...]  # seven days, Monday first
-    closed_days: frozenset[date] = frozenset()
+    special_days: Mapping[date, tuple[Range, ...]] = field(default_factory=dict)  # () closed all day
 
     def ranges_on(self, day: date) -> tuple[Range, ...]:
-        return () if day in self.closed_days else self.weekly[day.weekday()]
+        special = self.special_days.get(day)
+        return self.weekly[day.weekday()] if special is None else special
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(_zone(self.zone))
@@ -120,3 +123,15 @@ class OpeningHours:
 
     def _open_at_end_of(self, day: date) -> bool:
         return any(end == DAY_MINUTES for _start, end in self.ranges_on(day))
+
+
+def special_days_read(days: Iterable[tuple[date, str]]) -> dict[date, tuple[Range, ...]]:
+    """(day, ranges text) pairs as stored → OpeningHours.special_days; text that cannot be read closes the day (it
+    was checked when saved, so only a hand-edited row could hold it)."""
+    special = {}
+    for day, text in days:
+        try:
+            special[day] = parse_ranges(text)
+        except HoursProblem:
+            special[day] = ()
+    return special

@@ -11,7 +11,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.business_hours import WEEKDAYS, HoursProblem, OpeningHours, format_ranges, parse_ranges
+from calls.business_hours import (
+    WEEKDAYS,
+    HoursProblem,
+    OpeningHours,
+    format_ranges,
+    parse_ranges,
+    special_days_read,
+)
 from pbx.encryption import BlindIndexField, EncryptedTextField, blind_index
 
 
@@ -97,22 +104,25 @@ class BusinessHours(models.Model):
     def validate_constraints(self, exclude=None):
         super().validate_constraints(exclude={*(exclude or ()), "name"})
 
-    def opening_hours(self, closed_days=None) -> OpeningHours:
-        """The hours as the telephony core reads them; `closed_days` (dates) saves a query when already known."""
-        if closed_days is None:
-            closed_days = self.closed_days.values_list("day", flat=True)
+    def opening_hours(self, special_days=None) -> OpeningHours:
+        """The hours as the telephony core reads them; `special_days`, (day, ranges) pairs of its closed days, saves
+        a query when already known."""
+        if special_days is None:
+            special_days = self.closed_days.values_list("day", "ranges")
         return OpeningHours(
             zone=self.company.time_zone,
             weekly=tuple(parse_ranges(getattr(self, day)) for day in WEEKDAYS),
-            closed_days=frozenset(closed_days),
+            special_days=special_days_read(special_days),
         )
 
 
 class ClosedDay(models.Model):
-    """A day the hours keep closed whatever the weekday says: a public holiday, a company day off."""
+    """A day whose hours are not its weekday's: closed all day (a public holiday, a company day off), or, with
+    ranges, open other hours (New Year's Eve until noon)."""
 
     hours = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="closed_days")
     day = models.DateField(_("day"))
+    ranges = _day_ranges(_("open hours"))  # blank: closed all day
     name = models.CharField(_("name"), max_length=100, blank=True, default="")
 
     class Meta:
@@ -122,7 +132,7 @@ class ClosedDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["hours", "day"], name="closed_day_once")]
 
     def __str__(self):
-        return f"{self.day:%Y-%m-%d} {self.name}".strip()
+        return " ".join(part for part in (f"{self.day:%Y-%m-%d}", self.ranges, self.name) if part)
 
 
 class Queue(models.Model):

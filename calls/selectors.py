@@ -309,7 +309,7 @@ def _queue_waiting(queue: Queue, now: datetime) -> QueueWaiting:
     if queue.business_hours is None:
         return QueueWaiting(queue=queue)
     hours = queue.business_hours
-    opening = hours.opening_hours(closed_days=[closed.day for closed in hours.closed_days.all()])
+    opening = hours.opening_hours([(closed.day, closed.ranges) for closed in hours.closed_days.all()])
     if opening.is_open(now):
         return QueueWaiting(queue=queue, changes_at=opening.next_closing(now))
     return QueueWaiting(queue=queue, closed=True, changes_at=opening.next_opening(now))

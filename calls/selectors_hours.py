@@ -37,7 +37,7 @@ def hours_rows(hours_list, *, now: datetime | None = None) -> list[HoursRow]:
         zone = zone_of(hours.company)
         today = now.astimezone(zone).date()
         closed = list(hours.closed_days.all())
-        opening = hours.opening_hours(closed_days=[c.day for c in closed])
+        opening = hours.opening_hours([(c.day, c.ranges) for c in closed])
         open_now = opening.is_open(now)
         opens_at = None if open_now else opening.next_opening(now)
         rows.append(

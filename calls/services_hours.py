@@ -1,7 +1,5 @@
 """Every write to business hours and their closed days (pages and API alike)."""
 
-from datetime import date
-
 from django.db import transaction
 
 from calls.models import BusinessHours
@@ -17,18 +15,19 @@ def business_hours_save(*, form, company) -> BusinessHours:
     return hours
 
 
-def closed_days_set(hours: BusinessHours, days: list[tuple[date, str]]) -> None:
-    """The hours' closed days become exactly `days` (date, name): others are removed, names kept current."""
-    wanted = dict(days)
+def closed_days_set(hours: BusinessHours, days) -> None:
+    """The hours' closed and special days become exactly `days` (SpecialDay: day, ranges, name): others are removed,
+    the rest kept current."""
+    wanted = {special.day: special for special in days}
     hours.closed_days.exclude(day__in=wanted).delete()
     existing = {closed.day: closed for closed in hours.closed_days.all()}
-    for day, name in wanted.items():
+    for day, special in wanted.items():
         closed = existing.get(day)
         if closed is None:
-            hours.closed_days.create(day=day, name=name)
-        elif closed.name != name:
-            closed.name = name
-            closed.save(update_fields=["name"])
+            hours.closed_days.create(day=day, ranges=special.ranges, name=special.name)
+        elif (closed.ranges, closed.name) != (special.ranges, special.name):
+            closed.ranges, closed.name = special.ranges, special.name
+            closed.save(update_fields=["ranges", "name"])
 
 
 @transaction.atomic

@@ -86,15 +86,14 @@ def routes_where(*, queue_numbers: list[str] | None, extensions: list[str] | Non
 
 
 def _closed_days_ahead(hours_ids: set[int]) -> dict[int, list]:
-    """Closed days of these hours from yesterday on (any time zone's today), by hours id: past years' holidays stay
-    in the database and would only grow every refresh of the directory."""
+    """(day, ranges) of the closed and special days of these hours from yesterday on (any time zone's today), by
+    hours id: past years' holidays stay in the database and would only grow every refresh of the directory."""
     days: dict[int, list] = {hours_id: [] for hours_id in hours_ids}
     if hours_ids:
         since = (timezone.now() - timedelta(days=1)).date()
-        for hours_id, day in ClosedDay.objects.filter(hours_id__in=hours_ids, day__gte=since).values_list(
-            "hours_id", "day"
-        ):
-            days[hours_id].append(day)
+        rows = ClosedDay.objects.filter(hours_id__in=hours_ids, day__gte=since).values_list("hours_id", "day", "ranges")
+        for hours_id, day, ranges in rows:
+            days[hours_id].append((day, ranges))
     return days
 
 

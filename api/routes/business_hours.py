@@ -62,7 +62,7 @@ def create_business_hours(request, payload: BusinessHoursIn):
         company_id=payload.company_id,
         name=payload.name,
         week={day: getattr(payload, day) for day in WEEKDAYS},
-        closed_days=[(closed.day, closed.name) for closed in payload.closed_days],
+        closed_days=[(closed.day, closed.hours, closed.name) for closed in payload.closed_days],
     )
     return Status(201, _out(hours))
 
@@ -82,7 +82,7 @@ def patch_business_hours(request, hours_id: Path[Id], payload: BusinessHoursPatc
     hours = get_object_or_404(_to_change(request), pk=hours_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"closed_days"})
     if payload.closed_days is not None:
-        changes["closed_days"] = [(closed.day, closed.name) for closed in payload.closed_days]
+        changes["closed_days"] = [(closed.day, closed.hours, closed.name) for closed in payload.closed_days]
     return _out(business_hours_update_by(actor=request.user, hours=hours, changes=changes))
 
 

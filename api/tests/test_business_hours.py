@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 EN = {"Accept-Language": "en"}
 WEEK = {"monday": "09:00-12:00, 13:00-18:00", "tuesday": "9:00~18:00", "wednesday": "09:00-18:00",
         "thursday": "09:00-18:00", "friday": "09:00-18:00", "saturday": "", "sunday": ""}  # fmt: skip
-CLOSED = [{"day": "2026-12-25", "name": "성탄절"}, {"day": "2027-01-01", "name": "신정"}]
+CLOSED = [{"day": "2026-12-25", "hours": "", "name": "성탄절"}, {"day": "2027-01-01", "hours": "", "name": "신정"}]
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_hours_say_whether_open_now_and_when_they_open_in_the_companys_time(
 
     assert items["Weekdays"]["open_now"] is False
     assert items["Weekdays"]["opens_at"] == "2026-12-28T09:00:00+09:00"  # Monday: the weekend is closed too
-    assert items["Weekdays"]["closed_days"] == [{"day": "2026-12-25", "name": "성탄절"}]
+    assert items["Weekdays"]["closed_days"] == [{"day": "2026-12-25", "hours": "", "name": "성탄절"}]
     assert (items["Always"]["id"], items["Always"]["open_now"], items["Always"]["opens_at"]) == (always.pk, True, None)
 
 
@@ -211,7 +211,7 @@ def test_patch_changes_only_the_fields_sent(manager_a, api_as, hours_a):
     assert monday_only.status_code == 200, monday_only.json()
     assert monday_only.json()["monday"] == "08:30-17:30"
     assert monday_only.json()["friday"] == "09:00-18:00" and monday_only.json()["name"] == "Weekdays"
-    assert monday_only.json()["closed_days"] == [{"day": "2026-12-25", "name": "성탄절"}]
+    assert monday_only.json()["closed_days"] == [{"day": "2026-12-25", "hours": "", "name": "성탄절"}]
     assert new_closed_days.json()["closed_days"] == CLOSED[1:] and new_closed_days.json()["monday"] == "08:30-17:30"
     assert list(ClosedDay.objects.filter(hours=hours_a).values_list("day", flat=True)) == [date(2027, 1, 1)]
 
@@ -275,3 +275,14 @@ def test_another_companys_hours_are_not_found(manager_b, api_as, hours_a):
 
     assert [r.status_code for r in answers] == [404, 404, 404]
     assert BusinessHours.objects.get(pk=hours_a.pk).name == "Weekdays"
+
+
+def test_a_special_day_keeps_its_own_hours(manager_a, api_as):
+    special = [{"day": "2026-12-31", "hours": "9:00~12:00", "name": "단축 근무"}]
+    response = api_as(manager_a).post("business-hours", {"name": "Weekdays", **WEEK, "closed_days": special})
+    assert response.status_code == 201, response.json()
+    assert response.json()["closed_days"] == [{"day": "2026-12-31", "hours": "09:00-12:00", "name": "단축 근무"}]
+    refused = api_as(manager_a).post(
+        "business-hours", {"name": "Other", **WEEK, "closed_days": [{"day": "2026-12-31", "hours": "12:00-09:00"}]}
+    )
+    assert refused.status_code == 422 and "closed_days" in refused.json()["error"]["fields"]

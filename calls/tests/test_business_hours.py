@@ -12,7 +12,7 @@ WEEKDAY_9_TO_6_WITH_LUNCH = ((540, 720), (780, 1080))
 SEOUL_WEEK = OpeningHours(
     zone="Asia/Seoul",
     weekly=(WEEKDAY_9_TO_6_WITH_LUNCH,) * 5 + (((600, 780),), ()),  # Saturday 10-13, Sunday closed
-    closed_days=frozenset({date(2026, 12, 25)}),
+    special_days={date(2026, 12, 25): (), date(2026, 12, 31): ((540, 720),)},  # Christmas; New Year's Eve 9-12
 )
 
 
@@ -120,7 +120,25 @@ def test_next_closing_is_the_end_of_the_stretch_open_now():
     assert nights.next_closing(seoul(7, 23, 0)) == datetime(2026, 12, 7, 21, 0, tzinfo=UTC)  # Tuesday 06:00
     always = OpeningHours(zone="Asia/Seoul", weekly=(((0, 1440),),) * 7)
     assert always.next_closing(seoul(3, 10, 0), days=30) is None
-    christmas_eve = OpeningHours(
-        zone="Asia/Seoul", weekly=(((0, 1440),),) * 7, closed_days=frozenset({date(2026, 12, 25)})
-    )
+    christmas_eve = OpeningHours(zone="Asia/Seoul", weekly=(((0, 1440),),) * 7, special_days={date(2026, 12, 25): ()})
     assert christmas_eve.next_closing(seoul(24, 10, 0)) == datetime(2026, 12, 24, 15, 0, tzinfo=UTC)  # midnight
+
+
+def test_a_special_day_keeps_its_own_hours_instead_of_its_weekdays():
+    # Thursday 2026-12-31: open 09:00-12:00 only, no afternoon.
+    assert SEOUL_WEEK.is_open(seoul(31, 11, 59)) and not SEOUL_WEEK.is_open(seoul(31, 13, 30))
+    assert SEOUL_WEEK.next_closing(seoul(31, 10, 0)) == datetime(2026, 12, 31, 3, 0, tzinfo=UTC)
+    # Closed at 12:00 on the 31st, the next opening is Friday 2027-01-01 09:00 (an ordinary weekday here).
+    assert SEOUL_WEEK.next_opening(seoul(31, 12, 0)) == datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+
+
+def test_stored_special_days_are_read_and_an_unreadable_one_closes_its_day():
+    from calls.business_hours import special_days_read
+
+    assert special_days_read(
+        [(date(2026, 12, 31), "09:00-12:00"), (date(2026, 12, 25), ""), (date(2027, 1, 1), "x")]
+    ) == {
+        date(2026, 12, 31): ((540, 720),),
+        date(2026, 12, 25): (),
+        date(2027, 1, 1): (),
+    }

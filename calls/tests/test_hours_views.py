@@ -205,3 +205,33 @@ def test_holiday_names_follow_the_readers_language(client, manager_a):
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "2026-03-01 Independence Movement Day" in response.context["form"].initial["closed_days_text"]
+
+
+def test_a_special_day_keeps_other_hours_and_reads_back_in_one_spelling(client, manager_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("calls:hours_new"),
+        hours_fields(closed="2026-12-31 9:00~12:00 단축 근무\n2026-12-25 성탄절\n2027-01-02 10:00-11:00"),
+    )
+    assert response.status_code == 302
+    hours = BusinessHours.objects.get()
+    assert list(hours.closed_days.values_list("day", "ranges", "name")) == [
+        (date(2026, 12, 25), "", "성탄절"),
+        (date(2026, 12, 31), "09:00-12:00", "단축 근무"),
+        (date(2027, 1, 2), "10:00-11:00", ""),
+    ]
+    page = client.get(reverse("calls:hours_edit", args=[hours.pk]))
+    assert page.context["form"].initial["closed_days_text"].splitlines()[1] == "2026-12-31 09:00-12:00 단축 근무"
+    opening = hours.opening_hours()
+    assert opening.is_open(datetime(2026, 12, 31, 2, 0, tzinfo=UTC))  # 11:00 in Seoul
+    assert not opening.is_open(datetime(2026, 12, 31, 5, 0, tzinfo=UTC))  # 14:00: a Thursday, but not this one
+
+
+def test_a_special_day_with_unreadable_hours_is_refused_at_its_line(client, manager_a):
+    client.force_login(manager_a)
+    response = client.post(
+        reverse("calls:hours_new"), hours_fields(closed="2026-12-31 12:00-09:00 거꾸로"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    [error] = response.context["form"].errors["closed_days_text"]
+    assert error.startswith("Line 1: 12:00-09:00 ends before it starts")
