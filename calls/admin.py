@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdmin
-from calls.models import BlockedCaller, BusinessHours, Call, CallEvent, CallNote, ClosedDay, Offer, Queue
+from calls.models import AbuseReport, BlockedCaller, BusinessHours, Call, CallEvent, CallNote, ClosedDay, Offer, Queue
 from pbx.encryption import blind_index
 
 
@@ -89,3 +89,9 @@ class BlockedCallerAdmin(admin.ModelAdmin):
     list_filter = ["company"]
     fields = ["company", "number", "reason", "until", "blocked_by", "blocked_at"]
     readonly_fields = ["blocked_by", "blocked_at"]
+
+
+@admin.register(AbuseReport)
+class AbuseReportAdmin(ReadOnlyAdmin):
+    list_display = ["call", "company", "reported_by", "reported_at", "outcome", "handled_by"]
+    list_filter = ["company", "outcome"]

@@ -31,3 +31,7 @@ class BlockForm(forms.Form):
     def until(self, now: datetime | None = None) -> datetime | None:
         days = self.cleaned_data.get("days")
         return (now or timezone.now()) + timedelta(days=int(days)) if days else None
+
+
+class AbuseReportForm(forms.Form):
+    reason = forms.CharField(label=_("What happened"), max_length=200)

@@ -455,3 +455,46 @@ class BlockedCaller(models.Model):
 
     def __str__(self):
         return f"blocked caller {self.pk}"
+
+
+class AbuseReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _tenant_filter(self, user, agent_field="reported_by_id")
+
+    def open(self):
+        return self.filter(handled_at__isnull=True)
+
+
+class AbuseReport(models.Model):
+    """An agent's report of an abusive caller on one of their calls, for a manager to block the number or dismiss.
+    Agents who take abuse on the phone may not block numbers themselves; this puts the call in front of someone who
+    may, the same day."""
+
+    class Outcome(models.TextChoices):
+        BLOCKED = "BLOCKED", _("Number blocked")
+        DISMISSED = "DISMISSED", _("Dismissed")
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="abuse_report")
+    company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
+    reported_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("reported by")
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    reported_at = models.DateTimeField(_("reported"), default=timezone.now)
+    handled_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True, default="")
+
+    objects = AbuseReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("abuse report")
+        verbose_name_plural = _("abuse reports")
+        indexes = [models.Index(fields=["company", "-reported_at"], condition=Q(handled_at__isnull=True),
+                                name="abuse_report_open")]  # fmt: skip
+
+    def __str__(self):
+        return f"abuse report on call {self.call_id}"

@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from calls import selectors
 from calls.forms import CallFilterForm
 from calls.forms_blocking import BlockForm
-from calls.models import NOTE_MAX_CHARS, CallState, Direction, Disposition
+from calls.models import NOTE_MAX_CHARS, AbuseReport, CallState, Direction, Disposition
 from calls.selectors_blocking import call_number_blocked
 from calls.services_notes import call_note_save
 from pbx.spreadsheet import spreadsheet_safe
@@ -118,6 +118,7 @@ def _detail_page(request, call, *, note=None, note_error="", status=200):
             "note_max": NOTE_MAX_CHARS,
             "blocked": call_number_blocked(call) if request.user.role != "AGENT" else None,
             "block_form": BlockForm(with_number=False),
+            "abuse_report": AbuseReport.objects.filter(call=call).first(),
         },
         status=status,
     )

@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from calls.forms_blocking import BlockForm
-from calls.models import BlockedCaller
+from calls.forms_blocking import AbuseReportForm, BlockForm
+from calls.models import AbuseReport, BlockedCaller
 from calls.selectors_blocking import blocked_rows
+from calls.services_abuse import abuse_report, abuse_report_block, abuse_report_dismiss
 from calls.services_blocking import caller_block, caller_unblock
 from calls.views import _visible_call
 from calls.views_queues import company_for_new, staff_only
@@ -36,7 +37,9 @@ def blocked_list(request):
         status = 400
     rows = blocked_rows(BlockedCaller.objects.visible_to(request.user))
     companies = Company.objects.visible_to(request.user).active() if company is None else None
-    context = {"form": form, "company": company, "companies": companies, "rows": rows}
+    reports = AbuseReport.objects.visible_to(request.user).open().select_related("call", "reported_by", "company")
+    context = {"form": form, "company": company, "companies": companies, "rows": rows, "reports": reports,
+               "report_form": BlockForm(with_number=False)}  # fmt: skip
     return render(request, "calls/blocked.html", context, status=status)
 
 
@@ -67,3 +70,40 @@ def call_block(request, call_id: int):
     else:
         messages.success(request, _("Calls from this number are refused from now on."))
     return redirect("calls:detail", call_id=call.pk)
+
+
+@login_required
+@require_POST
+def call_report_abuse(request, call_id: int):
+    """Anyone who may see the call (its agent first of all) reports its caller to the managers."""
+    call = _visible_call(request, call_id)
+    form = AbuseReportForm(request.POST)
+    if form.is_valid():
+        abuse_report(call=call, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Reported: a manager will decide whether to block the number."))
+    else:
+        messages.error(request, _("Say what happened, in up to 200 characters."))
+    return redirect("calls:detail", call_id=call.pk)
+
+
+@login_required
+@require_POST
+def abuse_report_answer(request, report_id: int):
+    """A manager blocks the reported number (for the time chosen) or dismisses the report."""
+    staff_only(request, _("Only managers and admins manage blocked numbers."))
+    report = get_object_or_404(AbuseReport.objects.visible_to(request.user).open().select_related("call"), pk=report_id)
+    if request.POST.get("answer") == "dismiss":
+        abuse_report_dismiss(report=report, by=request.user)
+        messages.success(request, _("The report is dismissed."))
+        return redirect("calls:blocked")
+    form = BlockForm(request.POST, with_number=False)
+    if not form.is_valid():
+        messages.error(request, _("This number could not be blocked."))
+        return redirect("calls:blocked")
+    try:
+        abuse_report_block(report=report, by=request.user, until=form.until())
+    except ValidationError:
+        messages.error(request, _("The call came without a number: there is nothing to block."))
+    else:
+        messages.success(request, _("Calls from this number are refused from now on."))
+    return redirect("calls:blocked")

@@ -521,3 +521,33 @@ def test_manager_blocks_an_abusive_callers_number_from_the_call_and_lifts_it(con
     row.locator("[data-unblock]").click()
     expect(page.locator("tr[data-blocked-number]")).to_have_count(0)
     assert page.csp_errors == []
+
+
+def test_an_agent_reports_an_abusive_caller_and_the_manager_blocks_the_number(console_server, chromium, call_center):
+    from playwright.sync_api import expect
+
+    from calls.models import BlockedCaller
+
+    company, manager, agents, queue = call_center
+    call = SimulatedCall(agent=agents[0], queue=queue)
+    call.ring()
+    call.answer()
+    call.hang_up()
+    agent_page = signed_in_page(chromium, console_server, agents[0].username)
+    agent_page.goto(console_server.url + f"/calls/{call.call.pk}/")
+    agent_page.fill("[data-report-abuse] input[name=reason]", "반복적인 폭언")
+    agent_page.click("[data-report-abuse] button")
+    expect(agent_page.locator("[data-abuse-report]")).to_contain_text("신고됨")
+
+    page = signed_in_page(chromium, console_server, manager.username)
+    page.click("nav >> text=차단 번호")
+    report = page.locator("tr[data-abuse-report]")
+    expect(report).to_contain_text("반복적인 폭언")
+    expect(report).to_contain_text(agents[0].first_name)
+    shoot(page, "abuse-reports")
+    report.locator("select[name=days]").select_option("7")
+    report.locator("button[value=block]").click()
+    expect(page.locator("tr[data-abuse-report]")).to_have_count(0)
+    expect(page.locator("tr[data-blocked-number]")).to_contain_text("반복적인 폭언")
+    assert BlockedCaller.objects.get().blocked_by == manager
+    assert agent_page.csp_errors == [] and page.csp_errors == []

@@ -216,8 +216,11 @@ def test_after_hours_callers_are_missed_calls_to_return_but_not_offered_calls(cl
     client.force_login(manager_a)
     body = client.get(reverse("console:missed"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert f'data-missed="{closed.pk}"' in body and "영업시간 외" in body
-    ((_queue, figures),) = client.get(reverse("console:wallboard")).context["figures"].per_queue
+    page = client.get(reverse("console:wallboard"))
+    ((_queue, figures),) = page.context["figures"].per_queue
     assert (figures.offered, figures.after_hours) == (0, 1)
+    row = page.content.decode().split(f'data-queue-figures="{queue_a.number}"')[1].split("</tr>")[0]
+    assert '<td class="n" data-after-hours>1</td>' in row
 
 
 def test_a_callback_that_did_not_reach_the_customer_leaves_the_call_to_be_returned(client, manager_a, agent_a,
