@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.utils import timezone
 
-from calls.models import BlockedCaller, Call, Disposition
+from calls.models import AbuseReport, BlockedCaller, Call, Disposition
 from pbx.encryption import blind_index
 
 
@@ -48,3 +48,8 @@ def call_number_blocked(call) -> BlockedCaller | None:
         return None
     index = blind_index(call.caller_number)
     return BlockedCaller.objects.filter(company_id=call.company_id, number_index=index).first()
+
+
+def open_abuse_reports(*, company_id: int) -> int:
+    """Agents' reports of abusive callers no manager has answered yet (index `abuse_report_open`)."""
+    return AbuseReport.objects.filter(company_id=company_id).open().count()

@@ -17,6 +17,7 @@ from accounts.models import Role, User
 from accounts.services import ActivityChangeRefused, Actor, activity_change, agent_choose_after_call
 from accounts.states import ActivityState
 from calls.selectors import missed_calls_today
+from calls.selectors_blocking import open_abuse_reports
 from calls.services_callbacks import CallbackRefused, callback_request
 from companies.models import Company, PauseReason
 from console import panels
@@ -115,7 +116,9 @@ def wallboard(request):
     if company is None:
         companies = Company.objects.visible_to(request.user).active()
         return render(request, "console/company_pick.html", {"companies": companies})
-    return render(request, panels.WALLBOARD_TEMPLATE, panels.wallboard_context(company, viewer=request.user))
+    context = panels.wallboard_context(company, viewer=request.user)
+    context["open_abuse_reports"] = open_abuse_reports(company_id=company.pk)
+    return render(request, panels.WALLBOARD_TEMPLATE, context)
 
 
 @require_POST

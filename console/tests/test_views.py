@@ -366,3 +366,17 @@ def test_the_wallboard_says_which_queue_is_closed_and_reads_it_again_when_it_ope
     waiting = client.get(reverse("console:wallboard")).context["waiting"]
     [row] = [w for w in waiting if w.queue == queue_a]
     assert row.changes_at is not None and 0 < (row.changes_at - timezone.now()).total_seconds() <= 12 * 3600
+
+
+def test_the_wallboard_points_to_abusive_callers_agents_reported(client, manager_a, agent_a, queue_a):
+    from calls.services_abuse import abuse_report
+
+    call = SimulatedCall(agent=agent_a, queue=queue_a)
+    call.ring()
+    call.answer()
+    call.hang_up()
+    client.force_login(manager_a)
+    assert "data-open-abuse-reports" not in client.get(reverse("console:wallboard")).content.decode()
+    abuse_report(call=call.call, by=agent_a, reason="폭언")
+    page = client.get(reverse("console:wallboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 abusive caller reported" in page
