@@ -1,5 +1,5 @@
-"""What the blocked numbers routes take and give: the number as it is matched, why and until when it is blocked, and
-how many calls the block has refused."""
+"""What the blocked numbers and abuse reports routes take and give: the number as it is matched, why and until when it
+is blocked, and how many calls the block has refused; an agent's report of a call's caller and what became of it."""
 
 import re
 from datetime import datetime
@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import BeforeValidator, Field
 
 from api.schemas import AgentRef, BodyId, BodyIn, agent_ref, local, text, zone_of
+from calls.models import AbuseReport
 from calls.selectors_blocking import BlockedRow
 
 LAST_YEAR = 2100  # a time much later could not be written in UTC or another offset (year 10000)
@@ -77,4 +78,52 @@ def blocked_number_out(row: BlockedRow) -> dict:
         "until": local(blocked.until, zone),
         "in_force": row.in_force,
         "refused_calls": row.refused,
+    }
+
+
+# --- abuse reports ----------------------------------------------------------------------------------------------
+
+
+class AbuseReportOut(Schema):
+    id: int
+    company_id: int
+    call_id: int
+    caller_number: str = Field(description="The number the call came from, as the call log shows it ('' when none).")
+    reason: str = Field(description="What happened, in the reporter's words.")
+    reported_by: AgentRef | None = Field(description="Who reported it last (null once their account is deleted).")
+    reported_at: datetime
+    outcome: AbuseReport.Outcome | None = Field(description="BLOCKED or DISMISSED; null while the report is open.")
+    handled_by: AgentRef | None = Field(description="The manager or admin who answered it; null while it is open.")
+    handled_at: datetime | None
+
+
+class AbuseReportPage(Schema):
+    items: list[AbuseReportOut]
+
+
+class AbuseReportIn(BodyIn):
+    reason: text(200) = Field(description="What happened: 1 to 200 characters, not only spaces.")
+
+
+class AbuseReportBlockIn(BodyIn):
+    until: BodyDateTime | None = Field(
+        default=None,
+        description="When the block ends, with its offset (`2026-12-25T18:00:00+09:00`), later than now; null or "
+        "left out: until someone unblocks it.",
+    )
+
+
+def abuse_report_out(report: AbuseReport) -> dict:
+    zone = zone_of(report.company)
+    return {
+        "id": report.pk,
+        "company_id": report.company_id,
+        "call_id": report.call_id,
+        "caller_number": report.call.caller_number or "",
+        "reason": report.reason,
+        "reported_by": agent_ref(report.reported_by),
+        "reported_at": local(report.reported_at, zone),
+        "outcome": report.outcome or None,
+        "handled_by": agent_ref(report.handled_by),
+        "handled_at": local(report.handled_at, zone),
     }

@@ -1,9 +1,10 @@
-"""Every write the API makes: bearer tokens, password logins, and user, company, business hours and blocked number
-changes with their RBAC rules.
+"""Every write the API makes: bearer tokens, password logins, and user, company, business hours, blocked number and
+abuse report changes with their RBAC rules.
 
 The rules here are the console's rules: managers manage only their own company's agents (and may change their own
-name, email and phone), business hours and blocked numbers, only system admins create or change managers and admins or
-touch companies, "delete" deactivates a user. Routers call these and translate nothing but input.
+name, email and phone), business hours and blocked numbers, and answer its abuse reports; only system admins create or
+change managers and admins or touch companies, "delete" deactivates a user. Routers call these and translate nothing
+but input.
 """
 
 import logging
@@ -40,7 +41,8 @@ from api.errors import ApiError, Conflict
 from api.models import ApiToken
 from calls.business_hours import WEEKDAYS
 from calls.forms_hours import MAX_CLOSED_DAYS, BusinessHoursForm, SpecialDay
-from calls.models import BlockedCaller, BusinessHours
+from calls.models import AbuseReport, BlockedCaller, BusinessHours, Call
+from calls.services_abuse import abuse_report, abuse_report_block, abuse_report_dismiss
 from calls.services_blocking import blockable_number, caller_block, caller_unblock
 from calls.services_hours import business_hours_delete, business_hours_save
 from companies.models import Company, PauseReason
@@ -543,3 +545,63 @@ def caller_unblock_by(*, actor: User, blocked: BlockedCaller) -> None:
     """The number's calls are taken again from now on."""
     _check_manages_blocks(actor)
     caller_unblock(blocked)
+
+
+# --- abuse reports ----------------------------------------------------------------------------------------------
+
+
+def abuse_report_by(*, actor: User, call: Call, reason: str) -> tuple[AbuseReport, bool]:
+    """Reports the caller of a call the actor may see to its company's managers; a call reported already has its
+    report given this reason and reporter, and opened again. Returns the report and whether it is new."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say what happened, in up to 200 characters.")})
+    if call.company_id is None:
+        # Only a system admin sees such a call (one the engine could not place); no manager would see its report.
+        raise ApiError(422, "no_company", _("This call belongs to no company: there are no managers to report it to."))
+    new = not AbuseReport.objects.filter(call=call).exists()
+    return abuse_report(call=call, by=actor, reason=reason), new
+
+
+def _check_answers_reports(actor: User) -> None:
+    if actor.role not in (Role.SYSTEM_ADMIN, Role.MANAGER):
+        raise PermissionDenied(_("Only managers and admins answer abuse reports."))
+
+
+def _open_report_locked(report: AbuseReport) -> AbuseReport:
+    """The report's row, locked until the answer is written, so that two managers cannot both answer it."""
+    report = (
+        AbuseReport.objects.select_for_update(of=("self",))
+        .select_related("call", "company")
+        .filter(pk=report.pk)
+        .first()
+    )
+    if report is None:
+        raise Http404  # the call and its report were deleted since the caller looked it up
+    if report.handled_at is not None:
+        outcome = report.get_outcome_display()
+        raise Conflict(_("This report has been answered already (%(outcome)s).") % {"outcome": outcome})
+    return report
+
+
+@transaction.atomic
+def abuse_report_block_by(*, actor: User, report: AbuseReport, until: datetime | None = None) -> BlockedCaller:
+    """Blocks the reported call's number for the report's company, with the report's reason (a number blocked there
+    already gets this reason and end instead), and closes the report."""
+    _check_answers_reports(actor)
+    if until is not None and until <= timezone.now():
+        raise ValidationError({"until": _("This time has already passed.")})
+    report = _open_report_locked(report)
+    try:
+        return abuse_report_block(report=report, by=actor, until=until)
+    except ValidationError:
+        # The number the service could not block is the call's, not one the client sent: no field of the request.
+        message = _("The call came without a number: there is nothing to block.")
+        raise ApiError(422, "nothing_to_block", message) from None
+
+
+@transaction.atomic
+def abuse_report_dismiss_by(*, actor: User, report: AbuseReport) -> None:
+    """Closes the report without blocking anything."""
+    _check_answers_reports(actor)
+    abuse_report_dismiss(report=_open_report_locked(report), by=actor)

@@ -4,7 +4,17 @@ from ninja import NinjaAPI, Swagger
 
 from api.auth import BearerToken
 from api.errors import install_error_handlers
-from api.routes import auth, blocked_numbers, business_hours, calls, companies, pause_reasons, reports, users
+from api.routes import (
+    abuse_reports,
+    auth,
+    blocked_numbers,
+    business_hours,
+    calls,
+    companies,
+    pause_reasons,
+    reports,
+    users,
+)
 
 DESCRIPTION = """
 The call center's JSON API for integrations (CRM, wallboards, scripts), with the web console's rules.
@@ -37,4 +47,5 @@ api.add_router("/calls", calls.router)
 api.add_router("/pause-reasons", pause_reasons.router)
 api.add_router("/business-hours", business_hours.router)
 api.add_router("/blocked-numbers", blocked_numbers.router)
+api.add_router("/abuse-reports", abuse_reports.router)
 api.add_router("/reports", reports.router)

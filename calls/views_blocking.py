@@ -4,6 +4,7 @@ number or a call's, and lifting a block."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -78,7 +79,9 @@ def call_report_abuse(request, call_id: int):
     """Anyone who may see the call (its agent first of all) reports its caller to the managers."""
     call = _visible_call(request, call_id)
     form = AbuseReportForm(request.POST)
-    if form.is_valid():
+    if call.company_id is None:  # a call the engine could place nowhere: no manager would ever see the report
+        messages.error(request, _("This call belongs to no company: there are no managers to report it to."))
+    elif form.is_valid():
         abuse_report(call=call, by=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, _("Reported: a manager will decide whether to block the number."))
     else:
@@ -88,10 +91,13 @@ def call_report_abuse(request, call_id: int):
 
 @login_required
 @require_POST
+@transaction.atomic
 def abuse_report_answer(request, report_id: int):
-    """A manager blocks the reported number (for the time chosen) or dismisses the report."""
+    """A manager blocks the reported number (for the time chosen) or dismisses the report; the report's row is
+    locked meanwhile, so two managers answering at once answer it once (the second finds it answered: 404)."""
     staff_only(request, _("Only managers and admins manage blocked numbers."))
-    report = get_object_or_404(AbuseReport.objects.visible_to(request.user).open().select_related("call"), pk=report_id)
+    reports = AbuseReport.objects.visible_to(request.user).open().select_for_update(of=("self",))
+    report = get_object_or_404(reports.select_related("call", "company"), pk=report_id)
     if request.POST.get("answer") == "dismiss":
         abuse_report_dismiss(report=report, by=request.user)
         messages.success(request, _("The report is dismissed."))

@@ -1,7 +1,8 @@
-"""The call log: filtered, newest first, cursor-paginated; one call with its offers, event timeline and note."""
+"""The call log: filtered, newest first, cursor-paginated; one call with its offers, event timeline and note; reporting
+a call's abusive caller."""
 
 from django.shortcuts import get_object_or_404
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from api.schemas import (
     CallDetailOut,
@@ -16,7 +17,9 @@ from api.schemas import (
     responses,
     zone_of,
 )
+from api.schemas_blocking import AbuseReportIn, AbuseReportOut, abuse_report_out
 from api.selectors import CallFilters, call_offers, calls_page
+from api.services import abuse_report_by
 from calls.models import Call, CallNote
 from calls.services_notes import call_note_save
 
@@ -57,6 +60,21 @@ def put_call_note(request, call_id: Path[Id], payload: CallNoteIn):
     call = _visible_call(request, call_id)
     note = call_note_save(call=call, text=payload.text, by=request.user)
     return call_note_out(note, zone_of(call.company))
+
+
+@router.post(
+    "/{call_id}/abuse-report",
+    response=responses({200: AbuseReportOut, 201: AbuseReportOut}, 400, 401, 404, 422),
+    summary="Report an abusive caller",
+    tags=["abuse reports"],
+)
+def report_abusive_caller(request, call_id: Path[Id], payload: AbuseReportIn):
+    """Whoever may see the call (the agent who took it, the company's managers, admins) reports its caller to the
+    company's managers, who may block the number. 201 with a new report; 200 when the call was reported already: that
+    report gets this reason and reporter and is open again, whatever became of it."""
+    call = _visible_call(request, call_id)
+    report, new = abuse_report_by(actor=request.user, call=call, reason=payload.reason)
+    return Status(201 if new else 200, abuse_report_out(report))
 
 
 def _visible_call(request, call_id: int) -> Call:

@@ -23,17 +23,22 @@ def test_openapi_document_describes_every_route_with_bearer_auth(db):
         "/api/v1/calls",
         "/api/v1/calls/{call_id}",
         "/api/v1/calls/{call_id}/note",
+        "/api/v1/calls/{call_id}/abuse-report",
         "/api/v1/pause-reasons",
         "/api/v1/business-hours",
         "/api/v1/business-hours/{hours_id}",
         "/api/v1/blocked-numbers",
         "/api/v1/blocked-numbers/{blocked_id}",
+        "/api/v1/abuse-reports",
+        "/api/v1/abuse-reports/{report_id}/block",
+        "/api/v1/abuse-reports/{report_id}/dismiss",
         "/api/v1/reports",
     }
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
     assert "security" not in document["paths"]["/api/v1/auth/login"]["post"]
     assert "ErrorOut" in document["components"]["schemas"]
     assert {"CLOSED", "BLOCKED"} <= set(document["components"]["schemas"]["Disposition"]["enum"])
+    assert document["paths"]["/api/v1/calls/{call_id}/abuse-report"]["post"]["tags"] == ["abuse reports"]
 
 
 def test_docs_page_loads_swagger_from_our_own_static_files_under_the_strict_csp(db):

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, settings
 
 from accounts.models import User
 from api.services import token_issue
-from calls.models import BlockedCaller, BusinessHours, Call
+from calls.models import AbuseReport, BlockedCaller, BusinessHours, Call, CallState, Direction
+from calls.services_abuse import abuse_report, abuse_report_dismiss
 from calls.services_blocking import caller_block
 from companies.models import Company
 
@@ -49,6 +50,7 @@ def map_path_parameters(ctx, path_parameters):
         "call_id": Call.objects,
         "hours_id": BusinessHours.objects,
         "blocked_id": BlockedCaller.objects,
+        "report_id": AbuseReport.objects,
     }
     for name, value in (path_parameters or {}).items():
         if name in rows and isinstance(value, int) and not isinstance(value, bool) and value % 2 == 0:
@@ -97,6 +99,24 @@ def blocked_numbers(company_a, company_b):
     caller_block(company=company_b, number="010-9999-0000", until=timezone.now() + timedelta(days=7))
 
 
+@pytest.fixture
+def abuse_reports(seeded_calls, company_a, agent_a, agent_b, manager_b):
+    """Reports to list and answer: an open one, a dismissed one, and one on a call that came without a number."""
+    abuse_report(call=seeded_calls[0], by=agent_a, reason="Shouted and swore")
+    abuse_report_dismiss(report=abuse_report(call=seeded_calls[5], by=agent_b, reason="Rude"), by=manager_b)
+    anonymous = Call.objects.create(
+        company=company_a,
+        agent=agent_a,
+        direction=Direction.INBOUND,
+        dialed_number="5000",
+        caller_channel_id="anonymous",
+        state=CallState.ENDED,
+        enqueued_at=timezone.now(),
+        ended_at=timezone.now(),
+    )
+    abuse_report(call=anonymous, by=agent_a, reason="Silent calls")
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_ROUTE,
@@ -106,7 +126,7 @@ def blocked_numbers(company_a, company_b):
     suppress_health_check=list(HealthCheck),
 )
 def test_api_answers_every_generated_request_as_documented(
-    case, db, keep_test_transaction_open, seeded_calls, business_hours, blocked_numbers, admin_user
+    case, db, keep_test_transaction_open, seeded_calls, business_hours, blocked_numbers, abuse_reports, admin_user
 ):
     # A fresh token each time: the fuzzer may well call /auth/logout with the one before.
     # Only where the generated request carries the header: a request meant to lack it must stay without.

@@ -92,3 +92,22 @@ def test_a_call_without_a_number_cannot_be_blocked_and_says_so(client, agent_a, 
     assert "there is nothing to block" in response.content.decode()
     report.refresh_from_db()
     assert report.handled_at is None and not BlockedCaller.objects.exists()
+
+
+def test_a_report_answered_already_cannot_be_answered_again(client, agent_a, manager_a):
+    call = agents_call(agent_a)
+    client.force_login(agent_a)
+    client.post(reverse("calls:report_abuse", args=[call.pk]), {"reason": "abuse"})
+    report = AbuseReport.objects.get()
+    client.force_login(manager_a)
+    client.post(reverse("calls:abuse_report_answer", args=[report.pk]), {"answer": "dismiss"})
+    again = client.post(reverse("calls:abuse_report_answer", args=[report.pk]), {"answer": "block"})
+    assert again.status_code == 404 and not BlockedCaller.objects.exists()
+
+
+def test_a_call_of_no_company_cannot_be_reported(client, admin_user):
+    call = Call.objects.create(caller_number="010-1111-2222", caller_channel_id="no-company", state="ENDED")
+    client.force_login(admin_user)
+    response = client.post(reverse("calls:report_abuse", args=[call.pk]), {"reason": "abuse"}, follow=True,
+                           HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert "belongs to no company" in response.content.decode() and not AbuseReport.objects.exists()
