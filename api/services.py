@@ -42,7 +42,7 @@ from api.models import ApiToken
 from calls.business_hours import WEEKDAYS
 from calls.forms_hours import MAX_CLOSED_DAYS, BusinessHoursForm, SpecialDay
 from calls.models import AbuseReport, BlockedCaller, BusinessHours, Call
-from calls.services_abuse import abuse_report, abuse_report_block, abuse_report_dismiss
+from calls.services_abuse import ReportAnswered, abuse_report, abuse_report_block, abuse_report_dismiss
 from calls.services_blocking import blockable_number, caller_block, caller_unblock
 from calls.services_hours import business_hours_delete, business_hours_save
 from companies.models import Company, PauseReason
@@ -556,11 +556,12 @@ def abuse_report_by(*, actor: User, call: Call, reason: str) -> tuple[AbuseRepor
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Say what happened, in up to 200 characters.")})
-    if call.company_id is None:
-        # Only a system admin sees such a call (one the engine could not place); no manager would see its report.
-        raise ApiError(422, "no_company", _("This call belongs to no company: there are no managers to report it to."))
     new = not AbuseReport.objects.filter(call=call).exists()
-    return abuse_report(call=call, by=actor, reason=reason), new
+    try:
+        return abuse_report(call=call, by=actor, reason=reason), new
+    except ValidationError as error:
+        # The call is at fault, not a field of the request.
+        raise ApiError(422, error.code, " ".join(error.messages)) from None
 
 
 def _check_answers_reports(actor: User) -> None:
@@ -568,20 +569,14 @@ def _check_answers_reports(actor: User) -> None:
         raise PermissionDenied(_("Only managers and admins answer abuse reports."))
 
 
-def _open_report_locked(report: AbuseReport) -> AbuseReport:
-    """The report's row, locked until the answer is written, so that two managers cannot both answer it."""
-    report = (
-        AbuseReport.objects.select_for_update(of=("self",))
-        .select_related("call", "company")
-        .filter(pk=report.pk)
-        .first()
-    )
-    if report is None:
-        raise Http404  # the call and its report were deleted since the caller looked it up
-    if report.handled_at is not None:
-        outcome = report.get_outcome_display()
-        raise Conflict(_("This report has been answered already (%(outcome)s).") % {"outcome": outcome})
-    return report
+def _answered_once(answer):
+    """Runs the service's answer; a report answered meanwhile is a 409, one deleted with its call a 404."""
+    try:
+        return answer()
+    except ReportAnswered as answered:
+        raise Conflict(str(answered)) from None
+    except AbuseReport.DoesNotExist:
+        raise Http404 from None
 
 
 @transaction.atomic
@@ -591,9 +586,8 @@ def abuse_report_block_by(*, actor: User, report: AbuseReport, until: datetime |
     _check_answers_reports(actor)
     if until is not None and until <= timezone.now():
         raise ValidationError({"until": _("This time has already passed.")})
-    report = _open_report_locked(report)
     try:
-        return abuse_report_block(report=report, by=actor, until=until)
+        return _answered_once(lambda: abuse_report_block(report=report, by=actor, until=until))
     except ValidationError:
         # The number the service could not block is the call's, not one the client sent: no field of the request.
         message = _("The call came without a number: there is nothing to block.")
@@ -604,4 +598,4 @@ def abuse_report_block_by(*, actor: User, report: AbuseReport, until: datetime |
 def abuse_report_dismiss_by(*, actor: User, report: AbuseReport) -> None:
     """Closes the report without blocking anything."""
     _check_answers_reports(actor)
-    abuse_report_dismiss(report=_open_report_locked(report), by=actor)
+    _answered_once(lambda: abuse_report_dismiss(report=report, by=actor))

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
-from calls.models import Call, CallEvent, CallNote, CallState, Direction, Disposition, Offer, Queue
+from calls.models import Call, CallEvent, CallNote, CallState, ClosedDay, Direction, Disposition, Offer, Queue
 
 CURSOR_SALT = "console.calls.cursor"
 EARLIEST_DAY = date(1970, 1, 1)
@@ -285,10 +285,12 @@ class QueueWaiting:
 
 def queues_waiting(*, company_id: int, now: datetime | None = None) -> list[QueueWaiting]:
     now = now or timezone.now()
+    # Pushed at every change of a waiting line: past years' holidays are not read again each time.
+    days_ahead = ClosedDay.objects.filter(day__gte=(now - timedelta(days=1)).date())
     queues = list(
         Queue.objects.filter(company_id=company_id, is_active=True)
         .select_related("business_hours__company")
-        .prefetch_related("business_hours__closed_days")
+        .prefetch_related(Prefetch("business_hours__closed_days", queryset=days_ahead))
         .order_by("number")
     )
     rows = {q.pk: _queue_waiting(q, now) for q in queues}

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from calls.business_hours import WEEKDAYS, format_ranges, parse_ranges
+from calls.business_hours import WEEKDAYS
 from calls.models import BusinessHours, ClosedDay, Queue
 from calls.selectors import zone_of
 
@@ -43,7 +43,7 @@ def hours_rows(hours_list, *, now: datetime | None = None) -> list[HoursRow]:
         rows.append(
             HoursRow(
                 hours=hours,
-                days=[format_ranges(parse_ranges(getattr(hours, day))) for day in WEEKDAYS],
+                days=[getattr(hours, day) for day in WEEKDAYS],
                 upcoming_closed=[c for c in closed if c.day >= today][:UPCOMING_SHOWN],
                 closed_days_total=len(closed),
                 queues=list(hours.queues.all()),

@@ -4,7 +4,6 @@ number or a call's, and lifting a block."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_POST
 from calls.forms_blocking import AbuseReportForm, BlockForm
 from calls.models import AbuseReport, BlockedCaller
 from calls.selectors_blocking import blocked_rows
-from calls.services_abuse import abuse_report, abuse_report_block, abuse_report_dismiss
+from calls.services_abuse import ReportAnswered, abuse_report, abuse_report_block, abuse_report_dismiss
 from calls.services_blocking import caller_block, caller_unblock
 from calls.views import _visible_call
 from calls.views_queues import company_for_new, staff_only
@@ -79,37 +78,36 @@ def call_report_abuse(request, call_id: int):
     """Anyone who may see the call (its agent first of all) reports its caller to the managers."""
     call = _visible_call(request, call_id)
     form = AbuseReportForm(request.POST)
-    if call.company_id is None:  # a call the engine could place nowhere: no manager would ever see the report
-        messages.error(request, _("This call belongs to no company: there are no managers to report it to."))
-    elif form.is_valid():
-        abuse_report(call=call, by=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Reported: a manager will decide whether to block the number."))
-    else:
+    if not form.is_valid():
         messages.error(request, _("Say what happened, in up to 200 characters."))
+        return redirect("calls:detail", call_id=call.pk)
+    try:
+        abuse_report(call=call, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Reported: a manager will decide whether to block the number."))
     return redirect("calls:detail", call_id=call.pk)
 
 
 @login_required
 @require_POST
-@transaction.atomic
 def abuse_report_answer(request, report_id: int):
-    """A manager blocks the reported number (for the time chosen) or dismisses the report; the report's row is
-    locked meanwhile, so two managers answering at once answer it once (the second finds it answered: 404)."""
+    """A manager blocks the reported number (for the time chosen) or dismisses the report, once."""
     staff_only(request, _("Only managers and admins manage blocked numbers."))
-    reports = AbuseReport.objects.visible_to(request.user).open().select_for_update(of=("self",))
-    report = get_object_or_404(reports.select_related("call", "company"), pk=report_id)
-    if request.POST.get("answer") == "dismiss":
-        abuse_report_dismiss(report=report, by=request.user)
-        messages.success(request, _("The report is dismissed."))
-        return redirect("calls:blocked")
+    report = get_object_or_404(AbuseReport.objects.visible_to(request.user).open(), pk=report_id)
     form = BlockForm(request.POST, with_number=False)
-    if not form.is_valid():
-        messages.error(request, _("This number could not be blocked."))
-        return redirect("calls:blocked")
     try:
-        abuse_report_block(report=report, by=request.user, until=form.until())
+        if request.POST.get("answer") == "dismiss":
+            abuse_report_dismiss(report=report, by=request.user)
+            messages.success(request, _("The report is dismissed."))
+        elif not form.is_valid():
+            messages.error(request, _("This number could not be blocked."))
+        else:
+            abuse_report_block(report=report, by=request.user, until=form.until())
+            messages.success(request, _("Calls from this number are refused from now on."))
+    except ReportAnswered as answered:
+        messages.error(request, str(answered))
     except ValidationError:
         messages.error(request, _("The call came without a number: there is nothing to block."))
-    else:
-        messages.success(request, _("Calls from this number are refused from now on."))
     return redirect("calls:blocked")

@@ -111,3 +111,14 @@ def test_a_call_of_no_company_cannot_be_reported(client, admin_user):
     response = client.post(reverse("calls:report_abuse", args=[call.pk]), {"reason": "abuse"}, follow=True,
                            HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
     assert "belongs to no company" in response.content.decode() and not AbuseReport.objects.exists()
+
+
+def test_a_report_read_before_another_manager_answered_it_is_not_answered_twice(agent_a, manager_a):
+    from calls.services_abuse import ReportAnswered, abuse_report, abuse_report_block, abuse_report_dismiss
+
+    report = abuse_report(call=agents_call(agent_a), by=agent_a, reason="abuse")
+    seen_by_second_manager = AbuseReport.objects.get(pk=report.pk)  # read while still open
+    abuse_report_dismiss(report=report, by=manager_a)
+    with pytest.raises(ReportAnswered, match="answered already"):
+        abuse_report_block(report=seen_by_second_manager, by=manager_a)
+    assert not BlockedCaller.objects.exists()
