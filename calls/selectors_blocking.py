@@ -2,11 +2,16 @@
 
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count
 from django.utils import timezone
 
 from calls.models import AbuseReport, BlockedCaller, Call, Disposition
-from pbx.encryption import blind_index
+from pbx.encryption import blind_index, normalize_phone
+
+BLOCKED_PAGE_SIZE = 50
+# Open reports are a manager's to-do list: the oldest first, and this many at a time.
+OPEN_REPORTS_SHOWN = 100
 
 
 @dataclass
@@ -40,6 +45,34 @@ def blocked_rows(blocked_list) -> list[BlockedRow]:
         )
         for b in blocks
     ]
+
+
+@dataclass
+class BlockedPage:
+    rows: list[BlockedRow]
+    page: Page
+    ended: int  # blocks that no longer hold, left out unless asked for
+    searched: str  # the number searched for, as matched ("" when none)
+
+
+def blocked_page(blocked_list, *, number: str = "", show_ended: bool = False, page: str | int = 1) -> BlockedPage:
+    """A page of blocks (newest first) from a queryset visible to the reader: those in force, or every one with
+    `show_ended`; `number` finds one number's block however it is written (+82 10-… is 010-…)."""
+    searched = normalize_phone(number) if number else ""
+    if number:
+        blocked_list = blocked_list.filter(number_index=blind_index(searched))
+    in_force = blocked_list.in_force()
+    ended = blocked_list.count() - in_force.count()
+    paginator = Paginator(blocked_list if show_ended else in_force, BLOCKED_PAGE_SIZE)
+    shown = paginator.get_page(page)  # a page out of range or not a number: the nearest one, never an error
+    return BlockedPage(rows=blocked_rows(shown.object_list), page=shown, ended=ended, searched=searched)
+
+
+def open_reports_page(reports) -> tuple[list, int]:
+    """The open reports to show (oldest first: they have waited longest) and how many there are in all."""
+    reports = reports.open()
+    return list(reports.select_related("call", "reported_by", "company").order_by("reported_at", "id")[
+        :OPEN_REPORTS_SHOWN]), reports.count()  # fmt: skip
 
 
 def call_number_blocked(call) -> BlockedCaller | None:

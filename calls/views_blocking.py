@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from calls.forms_blocking import AbuseReportForm, BlockForm
 from calls.models import AbuseReport, BlockedCaller
-from calls.selectors_blocking import blocked_rows
+from calls.selectors_blocking import blocked_page, open_reports_page
 from calls.services_abuse import ReportAnswered, abuse_report, abuse_report_block, abuse_report_dismiss
 from calls.services_blocking import caller_block, caller_unblock
 from calls.views import _visible_call
@@ -35,10 +35,12 @@ def blocked_list(request):
             return redirect(request.get_full_path())
     if request.method == "POST":
         status = 400
-    rows = blocked_rows(BlockedCaller.objects.visible_to(request.user))
+    listing = blocked_page(BlockedCaller.objects.visible_to(request.user), number=request.GET.get("number", ""),
+                           show_ended=request.GET.get("ended") == "1", page=request.GET.get("page", 1))  # fmt: skip
     companies = Company.objects.visible_to(request.user).active() if company is None else None
-    reports = AbuseReport.objects.visible_to(request.user).open().select_related("call", "reported_by", "company")
-    context = {"form": form, "company": company, "companies": companies, "rows": rows, "reports": reports,
+    reports, open_reports = open_reports_page(AbuseReport.objects.visible_to(request.user))
+    context = {"form": form, "company": company, "companies": companies, "listing": listing,
+               "rows": listing.rows, "reports": reports, "open_reports": open_reports,
                "report_form": BlockForm(with_number=False)}  # fmt: skip
     return render(request, "calls/blocked.html", context, status=status)
 

@@ -122,3 +122,15 @@ def test_a_report_read_before_another_manager_answered_it_is_not_answered_twice(
     with pytest.raises(ReportAnswered, match="answered already"):
         abuse_report_block(report=seen_by_second_manager, by=manager_a)
     assert not BlockedCaller.objects.exists()
+
+
+def test_open_reports_show_the_oldest_first_and_say_how_many_more(client, agent_a, manager_a, monkeypatch):
+    from calls import selectors_blocking
+    from calls.services_abuse import abuse_report
+
+    monkeypatch.setattr(selectors_blocking, "OPEN_REPORTS_SHOWN", 2)
+    reports = [abuse_report(call=agents_call(agent_a, n=n), by=agent_a, reason=f"abuse {n}") for n in range(3)]
+    client.force_login(manager_a)
+    listing = client.get(reverse("calls:blocked"), HTTP_ACCEPT_LANGUAGE="en")
+    assert [r.pk for r in listing.context["reports"]] == [reports[0].pk, reports[1].pk]
+    assert "The oldest 2 of 3 open reports." in listing.content.decode()

@@ -65,7 +65,7 @@ def test_the_list_counts_the_calls_each_block_refused(client, manager_a, company
     a_call(company_a, disposition=Disposition.BLOCKED, n=2)
     a_call(company_b, disposition=Disposition.BLOCKED, n=3)  # the same number, refused by another company
     client.force_login(manager_a)
-    rows = {row.blocked.reason: row for row in client.get(reverse("calls:blocked")).context["rows"]}
+    rows = {row.blocked.reason: row for row in client.get(reverse("calls:blocked") + "?ended=1").context["rows"]}
     assert (rows["abuse"].refused, rows["abuse"].in_force) == (2, True)
     assert (rows[""].refused, rows[""].in_force) == (0, False)
     page = client.get(reverse("calls:blocked")).content.decode()
@@ -101,3 +101,47 @@ def test_a_system_admin_picks_the_company_to_block_for(client, admin_user, compa
     response = client.post(reverse("calls:blocked") + f"?company={company_b.pk}", {"number": "010-5555-1234"})
     assert response.status_code == 302
     assert BlockedCaller.objects.get().company == company_b
+
+
+def test_ended_blocks_are_left_out_until_asked_for(client, manager_a, company_a):
+    caller_block(company=company_a, number="010-5555-1234", reason="in force")
+    caller_block(company=company_a, number="02-123-4567", reason="over", until=timezone.now() - timedelta(days=1))
+    client.force_login(manager_a)
+    listing = client.get(reverse("calls:blocked"), HTTP_ACCEPT_LANGUAGE="en")
+    assert [row.blocked.reason for row in listing.context["rows"]] == ["in force"]
+    assert "Show 1 ended block" in listing.content.decode()
+    listing = client.get(reverse("calls:blocked") + "?ended=1", HTTP_ACCEPT_LANGUAGE="en")
+    assert {row.blocked.reason for row in listing.context["rows"]} == {"in force", "over"}
+    assert "Hide ended blocks" in listing.content.decode()
+
+
+def test_a_number_is_found_however_it_is_written(client, manager_a, company_a, company_b):
+    caller_block(company=company_a, number="010-5555-1234", reason="abuse")
+    caller_block(company=company_a, number="010-7777-8888", reason="other")
+    caller_block(company=company_b, number="010-5555-1234", reason="another company's")
+    client.force_login(manager_a)
+    found = client.get(reverse("calls:blocked"), {"number": "+82 10 5555 1234"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert [row.blocked.reason for row in found.context["rows"]] == ["abuse"]
+    missing = client.get(reverse("calls:blocked"), {"number": "010-1111-2222"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert missing.context["rows"] == [] and "This number is not blocked." in missing.content.decode()
+
+
+def test_the_list_is_paged_newest_first_and_a_bad_page_shows_the_nearest(
+    client, admin_user, company_a, django_assert_max_num_queries
+):
+    start = timezone.now() - timedelta(days=1)
+    for n in range(120):
+        blocked = caller_block(company=company_a, number=f"010-1000-{n:04d}", reason=f"r{n}")
+        BlockedCaller.objects.filter(pk=blocked.pk).update(blocked_at=start + timedelta(minutes=n))
+    client.force_login(admin_user)
+    url = reverse("calls:blocked")
+    first = client.get(url, {"company": company_a.pk}, HTTP_ACCEPT_LANGUAGE="en")
+    assert [row.blocked.reason for row in first.context["rows"]][:2] == ["r119", "r118"]
+    assert len(first.context["rows"]) == 50
+    page = first.content.decode()
+    assert "Page 1 of 3" in page and f"?company={company_a.pk}&amp;page=2" in page  # the company stays chosen
+    with django_assert_max_num_queries(14):  # the same reads on every page, whatever its rows
+        last = client.get(url, {"company": company_a.pk, "page": "3"})
+    assert [row.blocked.reason for row in last.context["rows"]][-1] == "r0" and len(last.context["rows"]) == 20
+    assert client.get(url, {"page": "99"}).context["listing"].page.number == 3
+    assert client.get(url, {"page": "x"}).context["listing"].page.number == 1
