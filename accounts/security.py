@@ -1,11 +1,13 @@
 """The login rate limit and the security record, shared by the web login and the API login."""
 
 import ipaddress
+from datetime import datetime, timedelta
 from importlib import import_module
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth import get_user
+from django.utils import timezone
 from django_ratelimit.core import get_usage
 
 from accounts.models import AuthEvent
@@ -73,6 +75,34 @@ def auth_event_record(*, kind: str, request=None, user=None, username: str = "")
         ip_address=client_ip(request) if request is not None else None,
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
     )
+
+
+# The shortest time the security record is kept, whatever the setting says (the law's minimum for access records).
+LOGIN_RECORD_MIN_DAYS = 365
+LOGIN_RECORD_PRUNE_BATCH = 5_000
+
+
+def login_record_cutoff(*, now: datetime | None = None) -> datetime | None:
+    """Login events from before this moment are no longer kept; None: they are kept forever."""
+    days = settings.LOGIN_RECORD_RETENTION_DAYS
+    if not days:
+        return None
+    return (now or timezone.now()) - timedelta(days=max(days, LOGIN_RECORD_MIN_DAYS))
+
+
+def login_records_prune(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Delete (or, with dry_run, count) the login events older than the retention, a batch per statement so a first
+    run over years of them holds no long lock."""
+    cutoff = login_record_cutoff(now=now)
+    if cutoff is None:
+        return 0
+    old = AuthEvent.objects.filter(at__lt=cutoff)
+    if dry_run:
+        return old.count()
+    deleted = 0
+    while ids := list(old.order_by("at", "id").values_list("id", flat=True)[:LOGIN_RECORD_PRUNE_BATCH]):
+        deleted += AuthEvent.objects.filter(id__in=ids).delete()[0]
+    return deleted
 
 
 def session_user(session_key: str | None):
