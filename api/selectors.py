@@ -1,15 +1,16 @@
 """Reads the API makes beyond one model's queryset: the call log page behind a cursor (the console's own selector,
-with the API's errors)."""
+with the API's errors), and queues with the callers waiting in them (the wallboard's own figures)."""
 
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from api.errors import ApiError
 from calls import selectors as call_log
-from calls.models import Call, Offer
+from calls.models import Call, Offer, Queue
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,14 @@ def calls_page(*, user: User, filters: CallFilters, cursor: str | None, limit: i
 
 def call_offers(*, user: User, call: Call):
     return Offer.objects.visible_to(user).filter(call=call).select_related("agent").order_by("offered_at", "id")
+
+
+def queues_with_waiting(queues) -> list[tuple[Queue, call_log.QueueWaiting | None]]:
+    """Each queue with its waiting line as the wallboard counts it (from the calls table, not the telephony engine):
+    one read per company listed; None for an inactive queue, which the wallboard does not show."""
+    members = Prefetch("members", queryset=User.objects.only("id"))  # ids only: no phone number to decrypt
+    queues = list(queues.select_related("company").prefetch_related(members))
+    waiting = {}
+    for company_id in sorted({queue.company_id for queue in queues}):
+        waiting.update({row.queue.pk: row for row in call_log.queues_waiting(company_id=company_id)})
+    return [(queue, waiting.get(queue.pk)) for queue in queues]

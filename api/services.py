@@ -1,10 +1,10 @@
-"""Every write the API makes: bearer tokens, password logins, and user, company, business hours, blocked number and
-abuse report changes with their RBAC rules.
+"""Every write the API makes: bearer tokens, password logins, and user, company, business hours, queue, blocked number
+and abuse report changes with their RBAC rules.
 
 The rules here are the console's rules: managers manage only their own company's agents (and may change their own
-name, email and phone), business hours and blocked numbers, and answer its abuse reports; only system admins create or
-change managers and admins or touch companies, "delete" deactivates a user. Routers call these and translate nothing
-but input.
+name, email and phone), business hours, queues and blocked numbers, and answer its abuse reports; only system admins
+create or change managers and admins or touch companies, "delete" deactivates a user. Routers call these and translate
+nothing but input.
 """
 
 import logging
@@ -40,11 +40,13 @@ from accounts.states import ActivityState
 from api.errors import ApiError, Conflict
 from api.models import ApiToken
 from calls.business_hours import WEEKDAYS
+from calls.forms import QueueForm
 from calls.forms_hours import MAX_CLOSED_DAYS, BusinessHoursForm, SpecialDay
-from calls.models import AbuseReport, BlockedCaller, BusinessHours, Call
+from calls.models import AbuseReport, BlockedCaller, BusinessHours, Call, Queue
 from calls.services_abuse import ReportAnswered, abuse_report, abuse_report_block, abuse_report_dismiss
 from calls.services_blocking import blockable_number, caller_block, caller_unblock
 from calls.services_hours import business_hours_delete, business_hours_save
+from calls.services_queues import queue_save
 from companies.models import Company, PauseReason
 from companies.services import company_create, company_update
 from pbx.encryption import blind_index
@@ -510,6 +512,65 @@ def business_hours_delete_by(*, actor: User, hours: BusinessHours) -> list[str]:
     """Deletes the hours; their queues are always open from now on. Returns those queues' names."""
     _check_manages_hours(actor)
     return business_hours_delete(hours)
+
+
+# --- queues -----------------------------------------------------------------------------------------------------
+
+# The form's names for the API's fields that hold ids, and back.
+QUEUE_FORM_FIELDS = {"member_ids": "members", "business_hours_id": "business_hours"}
+QUEUE_API_FIELDS = {form_name: api_name for api_name, form_name in QUEUE_FORM_FIELDS.items()}
+
+
+def _check_manages_queues(actor: User) -> None:
+    if actor.role not in (Role.SYSTEM_ADMIN, Role.MANAGER):
+        raise PermissionDenied(_("Only managers and admins manage queues."))
+
+
+def _valid_queue_form(*, queue: Queue | None, company: Company, changes: dict) -> QueueForm:
+    """The queue page's form with the fields sent, so the API refuses what the page refuses, with the same words, at
+    the API's field names.
+
+    A field not sent is left out of the form, and so stays as it is (a new queue's: its default). Filled in with the
+    queue's value instead, it could be refused for what changed since: a member deactivated since is no longer the
+    form's to choose, and a change of the name alone would be refused for them."""
+    data = {QUEUE_FORM_FIELDS.get(name, name): value for name, value in changes.items()}
+    form = QueueForm(data, instance=queue, company=company)
+    form.fields = {name: field for name, field in form.fields.items() if name in data}
+    if not form.is_valid():
+        errors = form.errors.as_data()
+        raise ValidationError({QUEUE_API_FIELDS.get(name, name): error for name, error in errors.items()})
+    return form
+
+
+def _queue_saved(*, queue: Queue | None, company: Company, changes: dict) -> Queue:
+    form = _valid_queue_form(queue=queue, company=company, changes=changes)
+    try:
+        with transaction.atomic():
+            return queue_save(form=form, company=company)
+    except IntegrityError:
+        # Another request took the number or the name between the check and the write: asked again, the form says
+        # which (and if it finds nothing, the clash is not the client's to fix by changing a field).
+        _valid_queue_form(queue=queue, company=company, changes=changes)
+        raise Conflict(_("Another queue was saved with this number or name at the same time; try again.")) from None
+
+
+def queue_create_by(*, actor: User, company_id: int | None, changes: dict) -> Queue:
+    """A new queue in the manager's own company, or the one a system admin names."""
+    _check_manages_queues(actor)
+    refusal = _("Managers manage only their own company's queues.")
+    company = _company_for_new(actor=actor, company_id=company_id, refusal=refusal)
+    return _queue_saved(queue=None, company=company, changes=changes)
+
+
+@transaction.atomic
+def queue_update_by(*, actor: User, queue: Queue, changes: dict) -> Queue:
+    """Only the keys present change: `member_ids` replaces the members, `business_hours_id` None makes the queue
+    always open, `is_active` False deactivates it (a queue is never deleted: its calls keep their queue)."""
+    _check_manages_queues(actor)
+    queue = Queue.objects.select_for_update().select_related("company").filter(pk=queue.pk).first()
+    if queue is None:
+        raise Http404  # deleted (with its company) since the caller looked it up
+    return _queue_saved(queue=queue, company=queue.company, changes=changes)
 
 
 # --- blocked numbers --------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from api.routes import (
     calls,
     companies,
     pause_reasons,
+    queues,
     reports,
     users,
 )
@@ -46,6 +47,7 @@ api.add_router("/companies", companies.router)
 api.add_router("/calls", calls.router)
 api.add_router("/pause-reasons", pause_reasons.router)
 api.add_router("/business-hours", business_hours.router)
+api.add_router("/queues", queues.router)
 api.add_router("/blocked-numbers", blocked_numbers.router)
 api.add_router("/abuse-reports", abuse_reports.router)
 api.add_router("/reports", reports.router)

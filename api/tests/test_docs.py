@@ -27,6 +27,8 @@ def test_openapi_document_describes_every_route_with_bearer_auth(db):
         "/api/v1/pause-reasons",
         "/api/v1/business-hours",
         "/api/v1/business-hours/{hours_id}",
+        "/api/v1/queues",
+        "/api/v1/queues/{queue_id}",
         "/api/v1/blocked-numbers",
         "/api/v1/blocked-numbers/{blocked_id}",
         "/api/v1/abuse-reports",

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from accounts.models import User
 from api.services import token_issue
-from calls.models import AbuseReport, BlockedCaller, BusinessHours, Call, CallState, Direction
+from calls.models import AbuseReport, BlockedCaller, BusinessHours, Call, CallState, Direction, Queue
 from calls.services_abuse import abuse_report, abuse_report_dismiss
 from calls.services_blocking import caller_block
 from companies.models import Company
@@ -49,6 +49,7 @@ def map_path_parameters(ctx, path_parameters):
         "company_id": Company.objects,
         "call_id": Call.objects,
         "hours_id": BusinessHours.objects,
+        "queue_id": Queue.objects,
         "blocked_id": BlockedCaller.objects,
         "report_id": AbuseReport.objects,
     }
