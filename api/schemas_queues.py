@@ -23,7 +23,9 @@ def _seconds(name: str, description: str):
 
 RingTimeout = _seconds("ring_timeout_seconds", "How long an agent's phone rings before the next agent is tried.")
 Wrapup = _seconds("wrapup_seconds", "An agent's wrap-up after one of this queue's calls.")
-MaxWait = _seconds("max_wait_seconds", "A caller waiting longer is let go (recorded ABANDONED by the system).")
+MaxWait = _seconds(
+    "max_wait_seconds", "A caller waiting longer moves to the overflow queue, or without one is let go (ABANDONED)."
+)
 ServiceLevel = _seconds("service_level_seconds", "Calls answered within this count towards the service level.")
 QueueName = text(100, min_length=1)
 QueueNumber = Annotated[text(20), Field(description="What callers dial: 2 to 20 digits, in no company's extensions.")]
@@ -34,6 +36,11 @@ MemberIds = Annotated[
 BusinessHoursId = Annotated[
     BodyId | None, Field(description="The company's business hours the queue keeps; null: always open.")
 ]
+OverflowQueueId = Annotated[
+    BodyId | None,
+    Field(description="Another active queue of the company that callers still waiting at the maximum wait move to "
+                      "(ahead of its callers who called later); null: the call ends at the maximum wait."),
+]  # fmt: skip
 
 
 class QueueOut(Schema):
@@ -48,6 +55,7 @@ class QueueOut(Schema):
     strategy: Queue.Strategy = Field(description="Who gets the next call: the agent READY the longest.")
     member_ids: list[int] = Field(description="The agents who take the calls; [] when every agent of the company does.")
     business_hours_id: int | None = Field(description="The business hours the queue keeps; null: always open.")
+    overflow_queue_id: int | None = Field(description="Where callers go at the maximum wait; null: the call ends.")
     is_active: bool = Field(description="An inactive queue takes no calls; its history stays.")
     waiting: int = Field(description="Callers waiting in the queue now (0 for an inactive queue).")
     longest_waiting_since: datetime | None = Field(
@@ -75,6 +83,7 @@ class QueueIn(BodyIn):
     service_level_seconds: ServiceLevel = _default("service_level_seconds")
     member_ids: MemberIds = Field(default_factory=list)
     business_hours_id: BusinessHoursId = None
+    overflow_queue_id: OverflowQueueId = None
     is_active: StrictBool = _default("is_active")
 
 
@@ -87,6 +96,7 @@ class QueuePatchIn(BodyIn):
     service_level_seconds: ServiceLevel = None
     member_ids: MemberIds = None
     business_hours_id: BusinessHoursId = None
+    overflow_queue_id: OverflowQueueId = None
     is_active: StrictBool = Field(default=None, description="false deactivates the queue (there is no DELETE).")
 
 
@@ -103,6 +113,7 @@ def queue_out(queue: Queue, waiting: QueueWaiting | None) -> dict:
         "strategy": queue.strategy,
         "member_ids": sorted(member.pk for member in queue.members.all()),
         "business_hours_id": queue.business_hours_id,
+        "overflow_queue_id": queue.overflow_queue_id,
         "is_active": queue.is_active,
         "waiting": waiting.waiting if waiting else 0,
         "longest_waiting_since": local(waiting.oldest_at, zone_of(queue.company)) if waiting else None,

@@ -517,7 +517,11 @@ def business_hours_delete_by(*, actor: User, hours: BusinessHours) -> list[str]:
 # --- queues -----------------------------------------------------------------------------------------------------
 
 # The form's names for the API's fields that hold ids, and back.
-QUEUE_FORM_FIELDS = {"member_ids": "members", "business_hours_id": "business_hours"}
+QUEUE_FORM_FIELDS = {
+    "member_ids": "members",
+    "business_hours_id": "business_hours",
+    "overflow_queue_id": "overflow_queue",
+}
 QUEUE_API_FIELDS = {form_name: api_name for api_name, form_name in QUEUE_FORM_FIELDS.items()}
 
 

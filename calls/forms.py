@@ -114,6 +114,7 @@ class QueueForm(forms.ModelForm):
             "service_level_seconds",
             "members",
             "business_hours",
+            "overflow_queue",
             "is_active",
         ]
         widgets = {"members": forms.CheckboxSelectMultiple}
@@ -126,3 +127,8 @@ class QueueForm(forms.ModelForm):
         self.fields["members"].queryset = User.objects.agents().filter(company=company, is_active=True)
         self.fields["business_hours"].queryset = BusinessHours.objects.filter(company=company)
         self.fields["business_hours"].empty_label = _("Always open")
+        others = Queue.objects.filter(company=company, is_active=True)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        self.fields["overflow_queue"].queryset = others.order_by("number")
+        self.fields["overflow_queue"].empty_label = _("None: the call ends")

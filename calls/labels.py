@@ -22,6 +22,8 @@ TIMELINE_KINDS = {
     "customer_dial_failed": _("The customer could not be dialed"),
     "caller_left": _("The caller hung up"),
     "max_wait_exceeded": _("The longest wait was reached"),
+    "overflow_due": _("The longest wait was reached: the caller moves on unless the ringing agent answers"),
+    "overflowed": _("The caller moved on to the overflow queue"),
 }
 
 # ITU-T Q.850 cause codes, as Asterisk reports them; the ones a contact center meets day to day.

@@ -146,7 +146,7 @@ def calls_for_export(*, user: User, filters: CallFilters):
 def call_detail(*, user: User, call_id: int) -> Call | None:
     return (
         Call.objects.visible_to(user)
-        .select_related("queue", "agent", "company", "callback_of")
+        .select_related("queue", "agent", "company", "callback_of", "overflowed_from")
         .filter(pk=call_id)
         .first()
     )

@@ -387,6 +387,35 @@ def calls_end_writes(ends: list[dict], *, facts: dict) -> Writes:
 
 
 @atomic
+def calls_overflow(overflows: list[dict], *, facts: dict | None = None) -> None:
+    """Callers moved on to another queue at the maximum wait: each call waits in `queue_id` now, and keeps the
+    queue it first waited in (`from_queue_id`)."""
+    facts = facts if facts is not None else calls_facts(overflow["caller_channel_id"] for overflow in overflows)
+    run_writes(transaction.get_connection(), [calls_overflow_writes(overflows, facts=facts)])
+
+
+def calls_overflow_writes(overflows: list[dict], *, facts: dict) -> Writes:
+    """calls_overflow's writes (the calls' facts read already), to run with others (pbx.row_source.run_writes);
+    `facts` is brought up to date now (see offers_start_writes). An answered or ended call stays where it was."""
+    moved = {}
+    for overflow in overflows:
+        key = overflow["caller_channel_id"]
+        call = facts.get(key)
+        if call is None or not _unanswered(call):
+            continue
+        moved[key] = {"queue_id": overflow["queue_id"], "overflowed_from_id": overflow["from_queue_id"],
+                      "updated_at": overflow["at"]}  # fmt: skip
+        facts[key] = call.but(queue_id=overflow["queue_id"])
+
+    def finish(written):
+        _check_written(set().union(*written), set(moved))
+        for key in moved:
+            _publish(facts[key])
+
+    return Writes(update_each_statements(_UNANSWERED, moved, key="caller_channel_id"), finish)
+
+
+@atomic
 def call_events_add(*, caller_channel_id: str, events: list[dict]) -> None:
     """Append to the call's timeline; an event already recorded (same key) is skipped."""
     calls_events_add([(caller_channel_id, event) for event in events])

@@ -44,6 +44,9 @@ class Route:
     wrapup_seconds: float = 10.0
     max_wait: float = 300.0
     hours: OpeningHours | None = None  # a queue's business hours; None: always open
+    # Where a queue's callers go at its maximum wait: the next queue's route, linked on by the directory without
+    # loops (None: the call ends there).
+    overflow: Route | None = None
     # For callbacks: the customer's endpoint to dial once the agent answered.
     customer_endpoint: str = ""
 
@@ -250,6 +253,15 @@ class RecordEnd:
 
 
 @dataclass(frozen=True)
+class RecordOverflow:
+    """The caller moved on to another queue at the maximum wait of the one they waited in."""
+
+    queue_id: int  # where they wait now
+    from_queue_id: int  # the queue they first waited in
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RecordEvent:
     kind: str
     channel_id: str
@@ -291,7 +303,7 @@ class Forget:
 Action = (
     Answer | Ring | StopRing | Hangup | CreateBridge | AddToBridge | DestroyBridge | Originate | ContinueInDialplan
     | Enqueue | Dequeue | ClaimAgent | StartTimer | CancelTimer | RecordStart | RecordOffer | RecordOfferEnd
-    | RecordAnswer | RecordEnd | RecordEvent | AgentState | StartWrapUp | EndpointUnreachable | Forget
+    | RecordAnswer | RecordEnd | RecordOverflow | RecordEvent | AgentState | StartWrapUp | EndpointUnreachable | Forget
 )  # fmt: skip
 
 # ----------------------------------------------------------------------------------------------------------- state
@@ -334,6 +346,10 @@ class CallSession:
     customer_channel_id: str = ""  # callbacks: the customer's leg
     answered_at: datetime | None = None
     ended: bool = False
+    # A queue call's place in line: when the caller first joined it (a missed offer or an overflow keeps it).
+    waiting_since: datetime | None = None
+    overflowed_from: int | None = None  # the queue the caller first waited in, once they moved on
+    overflow_due: bool = False  # the maximum wait came while an agent was ringing: move on if they do not answer
 
     @property
     def is_queue(self) -> bool:
@@ -427,6 +443,7 @@ def _incoming(s: CallSession, e: Incoming) -> list[Action]:
         return [*actions, *_turned_away(s, e, "closed", CLOSED_CONTEXT, "CLOSED")]
     if route.kind == RouteKind.QUEUE:
         s.phase = Phase.WAITING
+        s.waiting_since = e.at
         if not s.caller_answered:
             s.caller_answered = True
             actions.append(Answer(e.channel_id))
@@ -532,8 +549,10 @@ def _originate_failed(s: CallSession, e: OriginateFailed) -> list[Action]:
 def _after_failed_offer(s: CallSession, result: str, *, cause, cause_text, at) -> list[Action]:
     """An offer ended without an answer: a queue call waits for the next agent, a direct call ends."""
     if s.is_queue and not s.caller_gone:
+        if s.overflow_due:
+            return _overflow(s, at)
         s.phase = Phase.WAITING
-        return [Enqueue(queue_id=s.route.queue_id, company_id=s.route.company_id, since=at)]
+        return [Enqueue(queue_id=s.route.queue_id, company_id=s.route.company_id, since=s.waiting_since or at)]
     if s.route.kind == RouteKind.CALLBACK:
         return [*_hangup_legs(s, "normal"), *_finish(s, "NO_ANSWER" if result != "BUSY" else "BUSY", "AGENT",
                                                      cause=cause, cause_text=cause_text, at=at)]  # fmt: skip
@@ -548,6 +567,12 @@ def _timer(s: CallSession, e: TimerFired) -> list[Action]:
     if e.name == RING_TIMER and s.phase == Phase.RINGING and s.offer and not s.offer.answered:
         s.offer.hung_up_by_us = "timeout"
         return [RecordEvent("ring_timeout", s.offer.channel_id, e.at), Hangup(s.offer.channel_id, "no_answer")]
+    if e.name == MAX_WAIT_TIMER and s.is_queue and s.phase in (Phase.WAITING, Phase.RINGING) and _may_overflow(s, e.at):
+        if s.phase == Phase.WAITING:
+            return _overflow(s, e.at)
+        # An agent's phone rings: they may still answer. If they do not, the caller moves on then.
+        s.overflow_due = True
+        return [RecordEvent("overflow_due", s.caller_channel_id, e.at)]
     if e.name == MAX_WAIT_TIMER and s.is_queue and s.phase in (Phase.WAITING, Phase.RINGING):
         actions: list[Action] = [RecordEvent("max_wait_exceeded", s.caller_channel_id, e.at), Dequeue(),
                                  CancelTimer(RING_TIMER)]  # fmt: skip
@@ -561,6 +586,26 @@ def _timer(s: CallSession, e: TimerFired) -> list[Action]:
             s, "ABANDONED", "SYSTEM", cause=None, cause_text="Maximum wait exceeded", at=e.at, keep_offer=True
         )
     return []
+
+
+def _may_overflow(s: CallSession, at: datetime) -> bool:
+    """The queue has somewhere to send its callers at the maximum wait, and that queue is open now."""
+    target = s.route.overflow
+    return target is not None and (target.hours is None or target.hours.is_open(at))
+
+
+def _overflow(s: CallSession, at: datetime) -> list[Action]:
+    """The caller leaves this queue's line for the overflow queue's, keeping their place by the time they called."""
+    left, target = s.route, s.route.overflow
+    s.overflowed_from = s.overflowed_from or left.queue_id
+    s.route, s.phase, s.overflow_due = target, Phase.WAITING, False
+    return [
+        RecordEvent("overflowed", s.caller_channel_id, at, {"from_queue": left.queue_id, "to_queue": target.queue_id}),
+        Dequeue(),
+        RecordOverflow(queue_id=target.queue_id, from_queue_id=s.overflowed_from, at=at),
+        Enqueue(queue_id=target.queue_id, company_id=target.company_id, since=s.waiting_since or at),
+        StartTimer(MAX_WAIT_TIMER, target.max_wait),
+    ]
 
 
 # The ARI event types _ari_event reads; the connection skips every other type unparsed.

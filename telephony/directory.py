@@ -6,7 +6,7 @@ decisions: each goes through the owning app's services or querysets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -75,14 +75,43 @@ def routes_where(*, queue_numbers: list[str] | None, extensions: list[str] | Non
             "extension", "pk", "company_id", "company__wrapup_seconds"
         )
     }
-    queues = Queue.objects.filter(is_active=True, company__is_active=True).select_related("business_hours__company")
+    active = Queue.objects.filter(is_active=True, company__is_active=True).select_related("business_hours__company")
+    chosen = active if queue_numbers is None else active.filter(number__in=queue_numbers)
+    queues = {queue.pk: queue for queue in chosen}
     if queue_numbers is not None:
-        queues = queues.filter(number__in=queue_numbers)
-    queues = list(queues)
-    closed_days = _closed_days_ahead({queue.business_hours_id for queue in queues} - {None})
-    for queue in queues:
-        routes[queue.number] = _queue_route(queue, closed_days)
+        wanted = set(queues)
+        for _hop in range(MAX_OVERFLOW_HOPS):  # the queues they overflow to, and those queues' own
+            missing = {q.overflow_queue_id for q in queues.values()} - set(queues) - {None}
+            if not missing:
+                break
+            queues.update((queue.pk, queue) for queue in active.filter(pk__in=missing))
+    closed_days = _closed_days_ahead({queue.business_hours_id for queue in queues.values()} - {None})
+    linked = _with_overflow(queues, {pk: _queue_route(queue, closed_days) for pk, queue in queues.items()})
+    for pk, route in linked.items():
+        if queue_numbers is None or pk in wanted:
+            routes[queues[pk].number] = route
     return routes
+
+
+# Overflow queues followed from a queue at most: a caller is moved on this many times, then the call ends.
+MAX_OVERFLOW_HOPS = 3
+
+
+def _with_overflow(queues: dict[int, Queue], routes: dict[int, core.Route]) -> dict[int, core.Route]:
+    """Each queue's route, linked to the routes its callers overflow to in turn: no queue twice in one chain (A → B
+    → A stops at B), at most MAX_OVERFLOW_HOPS, and only active queues (an inactive one ends the chain)."""
+    linked = {}
+    for pk in routes:
+        chain, seen, target = [], {pk}, queues[pk].overflow_queue_id
+        while target in routes and target not in seen and len(chain) < MAX_OVERFLOW_HOPS:
+            chain.append(target)
+            seen.add(target)
+            target = queues[target].overflow_queue_id
+        overflow = None
+        for hop in reversed(chain):
+            overflow = replace(routes[hop], overflow=overflow)
+        linked[pk] = replace(routes[pk], overflow=overflow)
+    return linked
 
 
 def _closed_days_ahead(hours_ids: set[int]) -> dict[int, list]:

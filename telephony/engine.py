@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 # What the core decides that the records writer commits (the rest are commands to Asterisk or to the engine).
 _RECORDS = (core.RecordStart, core.RecordOffer, core.RecordOfferEnd, core.RecordAnswer, core.RecordEnd,
-            core.RecordEvent, core.AgentState, core.StartWrapUp, core.EndpointUnreachable)  # fmt: skip
+            core.RecordOverflow, core.RecordEvent, core.AgentState, core.StartWrapUp,
+            core.EndpointUnreachable)  # fmt: skip
 
 
 # Events that never change a routing decision (variables, connected line, dialplan steps).

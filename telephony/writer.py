@@ -409,8 +409,9 @@ _CALL_RECORD_WRITES = (
     (core.RecordOfferEnd, call_records.offers_end_writes),
     (core.RecordAnswer, call_records.calls_answer_writes),
     (core.RecordEnd, call_records.calls_end_writes),
+    (core.RecordOverflow, call_records.calls_overflow_writes),
 )
-_READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd)
+_READ_FACTS = (core.RecordOffer, core.RecordAnswer, core.RecordEnd, core.RecordOverflow)
 _FACTS_KINDS = (core.RecordStart, *_READ_FACTS)
 
 

@@ -93,6 +93,7 @@ def test_manager_lists_their_companys_queues_with_every_field(manager_a, api_as,
             "strategy": "LONGEST_IDLE",
             "member_ids": [agent_a.pk],
             "business_hours_id": hours_a.pk,
+            "overflow_queue_id": None,
             "is_active": True,
             "waiting": 0,
             "longest_waiting_since": None,
@@ -456,3 +457,20 @@ def test_the_document_lists_the_queue_routes_and_no_delete(db):
     assert patch["tags"] == ["queues"] and "is_active: false" in patch["description"]
     ring = document["components"]["schemas"]["QueueIn"]["properties"]["ring_timeout_seconds"]
     assert (ring["minimum"], ring["maximum"], ring["default"]) == (5, 300, 15)
+
+
+def test_a_queue_overflows_to_another_active_queue_of_its_company(manager_a, api_as, queue_a, queue_b):
+    client = api_as(manager_a)
+    backup = client.post("queues", {"name": "Backup", "number": "5001"}).json()
+
+    moved = client.patch(f"queues/{queue_a.pk}", {"overflow_queue_id": backup["id"]})
+    itself = client.patch(f"queues/{queue_a.pk}", {"overflow_queue_id": queue_a.pk}, headers=EN)
+    theirs = client.patch(f"queues/{queue_a.pk}", {"overflow_queue_id": queue_b.pk}, headers=EN)
+    cleared = client.patch(f"queues/{backup['id']}", {"name": "Backup line"})
+
+    assert moved.status_code == 200 and moved.json()["overflow_queue_id"] == backup["id"]
+    assert itself.status_code == theirs.status_code == 422
+    assert set(fields(itself)) == set(fields(theirs)) == {"overflow_queue_id"}
+    assert cleared.json()["overflow_queue_id"] is None
+    assert Queue.objects.get(pk=queue_a.pk).overflow_queue_id == backup["id"]
+    assert client.patch(f"queues/{queue_a.pk}", {"overflow_queue_id": None}).json()["overflow_queue_id"] is None

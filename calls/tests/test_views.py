@@ -316,3 +316,38 @@ def test_the_admin_refuses_a_queue_name_the_company_has_once_and_plainly(client,
     page = response.content.decode()
     assert page.count("Another queue of this company already has this name.") == 1 and "Constraint" not in page
     assert not Queue.objects.filter(number="7103").exists()
+
+
+def test_a_queue_overflows_to_another_queue_of_its_own_company_never_itself(client, manager_a, queue_a, queue_b):
+    backup = Queue.objects.create(company=queue_a.company, name="Backup", number="7001")
+    client.force_login(manager_a)
+    form = client.get(reverse("calls:queue_edit", args=[queue_a.pk])).context["form"]
+    assert list(form.fields["overflow_queue"].queryset) == [backup]  # not itself, not another company's
+    fields = {"name": "Support", "number": "7000", "ring_timeout_seconds": 15, "wrapup_seconds": 10,
+              "max_wait_seconds": 60, "service_level_seconds": 20, "is_active": "on"}  # fmt: skip
+    for wrong in (queue_a.pk, queue_b.pk):
+        refused = client.post(reverse("calls:queue_edit", args=[queue_a.pk]), {**fields, "overflow_queue": wrong})
+        assert refused.status_code == 400 and "overflow_queue" in refused.context["form"].errors
+    saved = client.post(reverse("calls:queue_edit", args=[queue_a.pk]), {**fields, "overflow_queue": backup.pk})
+    assert saved.status_code == 302 and Queue.objects.get(pk=queue_a.pk).overflow_queue == backup
+
+
+def test_the_model_refuses_an_overflow_to_itself_or_another_company(queue_a, queue_b):
+    from django.core.exceptions import ValidationError
+
+    for wrong in (queue_a, queue_b):
+        queue_a.overflow_queue = wrong
+        with pytest.raises(ValidationError) as refused:
+            queue_a.full_clean()
+        assert "overflow_queue" in refused.value.message_dict
+
+
+def test_the_call_page_says_which_queue_the_caller_moved_on_from(client, manager_a, company_a, queue_a):
+    backup = Queue.objects.create(company=company_a, name="Backup", number="7001")
+    call = make_call(company=company_a, n=1)
+    Call.objects.filter(pk=call.pk).update(queue=backup, overflowed_from=queue_a)
+    call.events.create(at=timezone.now(), kind="overflowed", key="o1")
+    client.force_login(manager_a)
+    body = client.get(reverse("calls:detail", args=[call.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "moved on from Support (7000)" in body
+    assert "The caller moved on to the overflow queue" in body

@@ -1,9 +1,11 @@
 """The routing core on its own: recorded Asterisk 20 event shapes in, decisions out (no sockets, no database)."""
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from calls.business_hours import OpeningHours
 from telephony import core
 from telephony.core import (
     AgentClaimed,
@@ -234,6 +236,73 @@ def test_max_wait_while_an_agent_rings_closes_the_offer_and_frees_the_agent_when
     gone = core.handle(session, event("ChannelDestroyed", LEG, "Ringing", cause=16, cause_txt="Normal Clearing"), AT)
     assert AgentState(7, "READY", only_from=("CALLING",), note="caller left") in gone
     assert of(gone, core.RecordOfferEnd)[0].result == "WITHDRAWN" and of(gone, core.Forget)
+
+
+OVERFLOW_ROUTE = Route(kind=RouteKind.QUEUE, company_id=1, queue_id=4, ring_timeout=15, wrapup_seconds=5, max_wait=90)
+LAST_ROUTE = Route(kind=RouteKind.QUEUE, company_id=1, queue_id=5, max_wait=30)
+
+
+def waiting_call_that_overflows(route=None) -> CallSession:
+    session = CallSession(key=CALLER)
+    route = route or replace(QUEUE_ROUTE, overflow=OVERFLOW_ROUTE)
+    core.handle(session, Incoming(CALLER, "5000", "01012345678", "", route, AT), AT)
+    return session
+
+
+def test_max_wait_moves_a_waiting_caller_to_the_overflow_queue_keeping_their_place():
+    session = waiting_call_that_overflows()
+    later = AT + timedelta(seconds=60)
+    actions = core.handle(session, TimerFired("max_wait", later), later)
+    assert not of(actions, RecordEnd) and not of(actions, Hangup)
+    assert of(actions, core.Dequeue)
+    assert of(actions, Enqueue) == [Enqueue(queue_id=4, company_id=1, since=AT)]  # ahead of those who called later
+    assert core.StartTimer("max_wait", 90) in actions
+    assert of(actions, core.RecordOverflow) == [core.RecordOverflow(queue_id=4, from_queue_id=3, at=later)]
+    [moved] = of(actions, core.RecordEvent)
+    assert (moved.kind, moved.detail) == ("overflowed", {"from_queue": 3, "to_queue": 4})
+    assert session.route == OVERFLOW_ROUTE and session.phase == core.Phase.WAITING
+
+
+def test_overflow_follows_the_chain_and_records_the_first_queue_then_ends_at_its_last_max_wait():
+    session = waiting_call_that_overflows(replace(QUEUE_ROUTE, overflow=replace(OVERFLOW_ROUTE, overflow=LAST_ROUTE)))
+    core.handle(session, TimerFired("max_wait", AT), AT)
+    actions = core.handle(session, TimerFired("max_wait", AT), AT)
+    assert of(actions, core.RecordOverflow) == [core.RecordOverflow(queue_id=5, from_queue_id=3, at=AT)]
+    actions = core.handle(session, TimerFired("max_wait", AT), AT)
+    [end] = of(actions, RecordEnd)
+    assert (end.disposition, end.cause_text) == ("ABANDONED", "Maximum wait exceeded")
+
+
+def test_a_ringing_agent_may_still_answer_and_the_caller_moves_on_only_if_they_do_not():
+    session = waiting_call_that_overflows()
+    core.handle(session, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    actions = core.handle(session, TimerFired("max_wait", AT), AT)
+    assert not of(actions, Hangup) and not of(actions, core.RecordOverflow)  # the agent's phone keeps ringing
+    core.handle(session, TimerFired("ring", AT), AT)
+    missed = core.handle(session, event("ChannelDestroyed", LEG, "Ringing", cause=19, cause_txt="no answer"), AT)
+    assert of(missed, AgentState)[0].to_state == "AWAY"
+    assert of(missed, core.RecordOverflow) and of(missed, Enqueue) == [Enqueue(queue_id=4, company_id=1, since=AT)]
+
+    answered = waiting_call_that_overflows()
+    core.handle(answered, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    core.handle(answered, TimerFired("max_wait", AT), AT)
+    actions = core.handle(answered, event("StasisStart", LEG, "Up"), AT)
+    assert of(actions, core.RecordAnswer) and not of(actions, core.RecordOverflow)
+
+
+def test_a_closed_overflow_queue_takes_no_one_and_the_call_ends_at_the_max_wait():
+    closed = OpeningHours(zone="Asia/Seoul", weekly=((),) * 7)  # never open
+    session = waiting_call_that_overflows(replace(QUEUE_ROUTE, overflow=replace(OVERFLOW_ROUTE, hours=closed)))
+    actions = core.handle(session, TimerFired("max_wait", AT), AT)
+    assert of(actions, RecordEnd)[0].disposition == "ABANDONED" and not of(actions, core.RecordOverflow)
+
+
+def test_a_caller_whose_offer_was_missed_keeps_their_place_in_line():
+    session = waiting_queue_call()
+    core.handle(session, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    later = AT + timedelta(seconds=20)
+    actions = core.handle(session, event("ChannelDestroyed", LEG, "Ringing", cause=19, cause_txt="no answer"), later)
+    assert of(actions, Enqueue) == [Enqueue(queue_id=3, company_id=1, since=AT)]
 
 
 def test_claim_arriving_while_the_caller_leaves_gives_the_agent_back():

@@ -417,3 +417,29 @@ async def test_a_block_that_ended_no_longer_refuses(fake, center):
         await call.hangup()
         record = await wait_for_db(the_call, what="call record")
         assert record.disposition == "ANSWERED"
+
+
+async def test_a_caller_past_the_max_wait_moves_to_the_overflow_queue_and_is_answered_there(fake, center):
+    from calls.models import Queue
+
+    company, _agents, first = center
+    fake.add_endpoint("1002", Phone.answer_after(ms=100))
+
+    def overflow_setup():
+        backup = Queue.objects.create(company=company, name="Backup", number="5001", max_wait_seconds=60)
+        backup.members.set(User.objects.filter(extension="1002"))
+        first.members.set(User.objects.filter(extension="1001"))
+        Queue.objects.filter(pk=first.pk).update(max_wait_seconds=1, overflow_queue=backup)
+        User.objects.filter(extension="1001").update(activity_state="TRAINING")  # nobody in the first queue
+        return backup
+
+    backup = await wait_for_db(overflow_setup)
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten="5000", caller_number="01099998888")
+        await wait_for_db(lambda: state("1002") == "ON_CALL", 10, what="the backup queue's agent answers")
+        await call.hangup()
+        record = await wait_for_db(lambda: Call.objects.filter(state="ENDED").first(), 10)
+        assert (record.disposition, record.queue_id, record.overflowed_from_id) == ("ANSWERED", backup.pk, first.pk)
+        assert record.wait_seconds >= 1
+        kinds = await wait_for_db(lambda: list(CallEvent.objects.values_list("kind", flat=True)))
+        assert "overflowed" in kinds and "max_wait_exceeded" not in kinds
