@@ -441,33 +441,22 @@ def _agents_claim_in_steps(claims: list[tuple[int, str]]) -> dict[int, ClaimFoun
     return found
 
 
-@transaction.atomic
-def agent_claim_longest_idle(
-    *, company_id: int, note: str = "", exclude_ids=(), among_ids=None, with_extension: bool = False
-) -> User | None:
-    """Claim the company's READY agent who has waited longest; agents locked by a rival claim are skipped.
+def agents_ready_longest_idle(*, company_id: int, among_ids=None, limit: int) -> list[tuple[int, str]]:
+    """(id, extension) of the company's agents who may take a queue call now, longest idle first: READY, active,
+    their phone registered and an extension to ring; `among_ids` limits them to a queue's members.
 
-    `among_ids` limits the choice to a queue's members; `with_extension` to agents who have a phone to ring.
-    """
+    A read without locks: agents_claim takes the agents chosen from it, and says which another claim took first."""
     candidates = User.objects.filter(
         company_id=company_id,
         role=Role.AGENT,
         is_active=True,
         endpoint_online=True,
         activity_state=ActivityState.READY,
-    ).exclude(pk__in=list(exclude_ids))
+        extension__isnull=False,
+    )
     if among_ids is not None:
         candidates = candidates.filter(pk__in=list(among_ids))
-    if with_extension:
-        candidates = candidates.exclude(extension=None)
-    agent = candidates.order_by("activity_changed_at", "pk").select_for_update(skip_locked=True, no_key=True)
-    agent = agent.only(*_STATE_FIELDS)
-    agent = agent.first()
-    if agent is None:
-        return None
-    return _change(
-        agent, to_state=ActivityState.CALLING, actor=Actor.telephony(), note=note, only_from=(ActivityState.READY,)
-    )
+    return list(candidates.order_by("activity_changed_at", "pk").values_list("pk", "extension")[:limit])
 
 
 @transaction.atomic

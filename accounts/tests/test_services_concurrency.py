@@ -6,7 +6,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from accounts.models import ActivityChange, User
-from accounts.services import ActivityChangeRefused, Actor, activity_change, agent_claim, agent_claim_longest_idle
+from accounts.services import ActivityChangeRefused, Actor, activity_change, agent_claim, agents_claim
 from companies.models import PauseReason
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,12 +45,13 @@ def test_two_claims_of_one_ready_agent_exactly_one_wins(agent_a):
     assert ActivityChange.objects.filter(agent=agent_a, from_state="READY", to_state="CALLING").count() == 10
 
 
-def test_eight_claims_for_three_ready_agents_take_each_agent_once(company_a, make_user):
+def test_eight_claims_of_three_ready_agents_at_once_take_each_agent_once(company_a, make_user):
     agents = [make_user(company=company_a, extension=f"11{n}") for n in range(3)]
-    results = run_together([lambda: agent_claim_longest_idle(company_id=company_a.pk)] * 8)
-    claimed = sorted(result.pk for result in results if isinstance(result, User))
-    assert claimed == sorted(agent.pk for agent in agents)
-    assert all(result is None for result in results if not isinstance(result, User)), results
+    User.objects.filter(pk__in=[agent.pk for agent in agents]).update(endpoint_online=True)
+    wanted = [(agent.pk, "queue call") for agent in agents]
+    results = run_together([lambda: agents_claim(wanted)] * 8)
+    claimed = sorted(agent_id for found in results for agent_id, claim in found.items() if claim.claimed)
+    assert claimed == sorted(agent.pk for agent in agents), results
     assert ActivityChange.objects.filter(to_state="CALLING").count() == 3
 
 
