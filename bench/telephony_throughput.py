@@ -16,6 +16,9 @@ pays for it.
 The simulated PBX is Python and costs about as much CPU per call as the engine; on 2 cores it competes with the engine
 and PostgreSQL, which Asterisk (C, and at these rates on a host of its own) would not. `--fake-nice 19` lowers its
 priority, to see the engine's latency without that contest. The figures in the README are at the default, 0.
+
+`--queue` dials one queue of every agent instead of each agent's extension: the caller is answered and waits, the
+engine claims the longest-idle READY agent and rings them, and a setup ends when the caller is bridged with the agent.
 """
 
 from __future__ import annotations
@@ -39,8 +42,11 @@ os.environ.setdefault("DEBUG", "false")  # as in production: no query log kept i
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 
 
-def run_fake(port_queue, command_queue, result_queue, agents: int, talk_ms: int, nice: int = 0) -> None:
-    """The simulated PBX, in its own process so its CPU is not counted against the engine's loop."""
+def run_fake(
+    port_queue, command_queue, result_queue, agents: int, talk_ms: int, nice: int = 0, queue: str | None = None
+) -> None:
+    """The simulated PBX, in its own process so its CPU is not counted against the engine's loop. `queue`: the
+    number every call dials (None: each agent's extension in turn)."""
     from telephony.fake_ari import FakeAsterisk, Phone
 
     os.nice(nice)
@@ -68,9 +74,10 @@ def run_fake(port_queue, command_queue, result_queue, agents: int, talk_ms: int,
         async def one_call(n: int):
             nonlocal answered, last_answer
             t0 = time.monotonic()
-            call = await fake.place_call(exten=str(20000 + n % agents), caller_number=f"010{n:08d}")
+            call = await fake.place_call(exten=queue or str(20000 + n % agents), caller_number=f"010{n:08d}")
             try:
-                await asyncio.wait_for(call.answered.wait(), 10)
+                # A direct call is answered when the agent is; a queue's caller is answered first and waits.
+                await asyncio.wait_for((call.connected if queue else call.answered).wait(), 10)
             except TimeoutError:
                 await call.hangup()
                 return
@@ -145,8 +152,10 @@ async def bench(args) -> None:
     ctx = multiprocessing.get_context("spawn")
     port_queue, command_queue, result_queue = ctx.Queue(), ctx.Queue(), ctx.Queue()
     process = ctx.Process(
-        target=run_fake, args=(port_queue, command_queue, result_queue, args.agents, args.talk_ms, args.fake_nice)
-    )
+        target=run_fake,
+        args=(port_queue, command_queue, result_queue, args.agents, args.talk_ms, args.fake_nice,
+              BENCH_QUEUE if args.queue else None),
+    )  # fmt: skip
     process.start()
     port = await asyncio.to_thread(port_queue.get, True, 30)
     service = TelephonyService(AriConfig("127.0.0.1", port, "bench", "bench", "pbx_ari"), heartbeat=5)
@@ -157,7 +166,7 @@ async def bench(args) -> None:
     engine.stats.keep_latencies = True
 
     print(f"agents={args.agents} talk={args.talk_ms} ms, engine DB threads={engine.db.threads}, "
-          f"past calls per agent={args.history}")  # fmt: skip
+          f"past calls per agent={args.history}, calls to {'a queue' if args.queue else 'extensions'}")  # fmt: skip
     print(f"{'rate/s':>7} {'placed':>7} {'setups/s':>9} {'events/s':>9} {'commit p50':>11} {'commit p99':>11} "
           f"{'setup p50':>10} {'setup p99':>10} {'CPU/call':>10} {'DB CPU/call':>12}")  # fmt: skip
     for rate in args.rates:
@@ -198,11 +207,14 @@ async def bench(args) -> None:
     print(f"statistics: {statistics.mean(latencies) * 1000 if latencies else 0:.1f} ms mean commit latency (last rate)")
 
 
+BENCH_QUEUE = "29999"
+
+
 def prepare(agents: int, history: int) -> None:
     from django.db import connection
 
     from accounts.models import Role, User
-    from calls.models import Call, CallEvent, Offer
+    from calls.models import Call, CallEvent, Offer, Queue
     from companies.models import Company
     from companies.services import company_create
 
@@ -216,6 +228,8 @@ def prepare(agents: int, history: int) -> None:
         User(username=f"bench-{n}", role=Role.AGENT, company=company, extension=str(20000 + n), password="!")
         for n in range(agents)
     )
+    # Every agent takes its calls (no members); no wrap-up, so agents are offered calls again at once.
+    Queue.objects.create(company=company, name="Bench", number=BENCH_QUEUE, wrapup_seconds=0)
     if history:
         _add_history(company, history)
     if connection.vendor == "postgresql":
@@ -255,6 +269,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rates", type=int, nargs="+", default=[50, 100, 200, 300, 400])
     parser.add_argument("--history", type=int, default=20, help="past answered calls per agent (PostgreSQL)")
+    parser.add_argument("--queue", action="store_true", help="every call dials one queue of all the agents")
     parser.add_argument(
         "--fake-nice",
         type=int,

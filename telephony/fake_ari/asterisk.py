@@ -88,6 +88,9 @@ class InboundCall:
     # Where POST /channels/{id}/continue sent it back in the dialplan: (context, extension, priority).
     continued_to: tuple[str, str, int] | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set once the caller is bridged with another answered leg: talking to someone (a queue's caller is answered
+    # first and waits; this is when an agent takes the call).
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -829,6 +832,9 @@ class FakeAsterisk:
             self._channel_event(other, "ChannelConnectedLine")
         if joined.state == "Up" and other.state == "Up":
             bridge.technology = "native_rtp"
+            for channel in (joined, other):
+                if isinstance(channel.call, InboundCall):
+                    channel.call.connected.set()
 
     def _leave_bridge(self, channel: Channel, bridge: Bridge) -> None:
         if channel.variables.get("BRIDGEPEER"):
