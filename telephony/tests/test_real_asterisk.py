@@ -311,6 +311,28 @@ async def test_queue_max_wait_reached_while_an_agent_rings_frees_that_agent(call
         assert offers == ["WITHDRAWN"]
 
 
+async def test_queue_caller_past_the_max_wait_moves_to_the_overflow_queue_and_its_agent_answers(call_center):
+    company, _agents, queue = call_center
+
+    def overflow_to_1001():
+        backup = Queue.objects.create(company=company, name="Backup", number="1051", max_wait_seconds=60)
+        backup.members.set(User.objects.filter(extension="1001"))
+        queue.members.set(User.objects.filter(extension="1002"))
+        User.objects.filter(extension="1002").update(activity_state="TRAINING")  # nobody in the dialed queue
+        Queue.objects.filter(pk=queue.pk).update(max_wait_seconds=3, overflow_queue=backup)
+        return backup
+
+    backup = await wait_for_db(overflow_to_1001)
+    async with running_telephony(LAB_CONFIG):
+        agent_phone = await phone("uas_answer.xml", 5070)
+        customer = await caller("1050", talk_ms=7000)  # answered on arrival: 3 s waiting, then the agent
+        [call] = await wait_for_db(ended, 40, what="the call to end")
+        await finish(agent_phone, customer)
+        assert (call.disposition, call.agent.extension) == ("ANSWERED", "1001")
+        assert (call.queue_id, call.overflowed_from_id) == (backup.pk, queue.pk)
+        assert 2.5 <= call.wait_seconds <= 6
+
+
 def _closed_all_week(queue: Queue) -> BusinessHours:
     hours = BusinessHours.objects.create(company=queue.company, name="Never open")  # every weekday blank: closed
     Queue.objects.filter(pk=queue.pk).update(business_hours=hours)
