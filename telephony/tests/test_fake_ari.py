@@ -87,6 +87,21 @@ async def answered_call(fake, http, events, exten="1001"):
     return call
 
 
+async def test_a_caller_is_connected_once_bridged_with_another_answered_leg(fake, http):
+    fake.add_endpoint("1001", Phone.answer_after(ms=0))
+    events = await Events.open(fake, http)
+    call = await fake.place_call(exten="1001", caller_number="01012345678")
+    await events.wait_for("StasisStart")
+    await rest(http, fake, "POST", f"/channels/{call.channel_id}/answer")  # a queue's caller: answered, waiting
+    await rest(http, fake, "POST", "/bridges", type="mixing", bridgeId="br-1")
+    await rest(http, fake, "POST", "/bridges/br-1/addChannel", channel=call.channel_id)
+    assert call.answered.is_set() and not call.connected.is_set()  # alone in the bridge: talking to nobody
+    await rest(http, fake, "POST", "/channels", endpoint="PJSIP/1001", app="pbx_ari", channelId="agent-leg")
+    await events.wait_for("StasisStart", id="agent-leg")
+    await rest(http, fake, "POST", "/bridges/br-1/addChannel", channel="agent-leg")
+    assert call.connected.is_set()
+
+
 # ------------------------------------------------------------------------------------------------ originate
 async def test_originate_with_a_channel_id_in_use_is_refused_409_and_the_first_leg_keeps_ringing(fake, http):
     fake.add_endpoint("1001", Phone.never_answer())

@@ -65,9 +65,7 @@ def test_an_inactive_or_deleted_queue_claims_no_one(company_a, agents):
 
 
 @pytest.mark.django_db(transaction=True)  # outside a transaction, as the engine claims: one statement
-def test_a_round_costs_the_same_statements_for_one_call_as_for_many(
-    company_a, agents, django_assert_max_num_queries
-):
+def test_a_round_costs_the_same_statements_for_one_call_as_for_many(company_a, agents, django_assert_max_num_queries):
     queue = Queue.objects.create(company=company_a, name="Support", number="5300")
     with django_assert_max_num_queries(4):  # the queues, their members, the candidates, the claim
         claims = directory.claim_for_queues(waiting=[(f"call-{n}", queue.pk) for n in range(40)])
