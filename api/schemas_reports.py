@@ -36,6 +36,10 @@ class FiguresOut(Schema):
     average_handle_seconds: float | None = Field(description="(talk + wrap-up) ÷ answered.")
     service_level: float | None = Field(description="Answered within the queue's threshold ÷ offered (0..1).")
     after_hours: int = Field(description="Queue calls that came outside the queue's business hours (not offered).")
+    overflowed: int = Field(
+        description="Callers who moved on from the queue at its maximum wait to its overflow queue (days, hours and "
+        "totals: from any queue, or the report's queue); the queue that took them counts them as offered."
+    )
 
 
 class DayOut(FiguresOut):
@@ -89,6 +93,7 @@ def figures_out(f: Figures) -> dict:
         "average_handle_seconds": f.average_handle_time,
         "service_level": f.service_level,
         "after_hours": f.after_hours,
+        "overflowed": f.overflowed,
     }
 
 

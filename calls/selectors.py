@@ -329,6 +329,9 @@ class Figures:
     handle_total: float = 0.0
     missed_offers: int = 0
     after_hours: int = 0  # queue calls that came outside the queue's business hours: not offered to anyone
+    # Callers who moved on from the queue at its maximum wait to its overflow queue (whose figures count the call);
+    # for days, hours and totals: calls that overflowed from any queue (from the report's queue, if it has one).
+    overflowed: int = 0
 
     @property
     def abandon_rate(self) -> float | None:
@@ -408,6 +411,12 @@ def queue_figures(calls):
     )
 
 
+def overflowed_from_queues(calls, *, queue=None):
+    """The calls among `calls` that moved on from `queue` (None: from any queue) at its maximum wait, for grouping
+    with .values() and counting (index `call_overflowed_from_time` for one queue)."""
+    return calls.filter(overflowed_from=queue) if queue is not None else calls.filter(overflowed_from__isnull=False)
+
+
 def figures_add(total: Figures, figures: Figures) -> None:
     """Add `figures` into `total`: every figure is a count or a sum, so totals of rows are sums of their figures."""
     for name in (f.name for f in fields(Figures)):
@@ -416,15 +425,18 @@ def figures_add(total: Figures, figures: Figures) -> None:
 
 def period_figures(*, company, start: datetime, end: datetime | None = None, agents=None) -> WallboardFigures:
     """Figures per queue (every active queue, and any other that had calls), their total, and per agent (`agents`,
-    the active ones unless given): three grouped queries over the period's calls and one over its offers."""
+    the active ones unless given): four grouped queries over the period's calls and one over its offers."""
     calls = ended_calls(company_id=company.pk, start=start, end=end)
     queues = list(Queue.objects.filter(company_id=company.pk).order_by("number"))
     result = WallboardFigures()
     by_queue = {row["queue_id"]: row for row in queue_figures(calls.values("queue_id"))}
+    moved_on = dict(overflowed_from_queues(calls).values_list("overflowed_from_id").annotate(n=Count("id")).order_by())
     for queue in queues:
         row = by_queue.get(queue.pk)
-        if row is not None or queue.is_active:
-            result.per_queue.append((queue, figures_of(row) if row else Figures()))
+        if row is not None or queue.is_active or queue.pk in moved_on:
+            figures = figures_of(row) if row else Figures()
+            figures.overflowed = moved_on.get(queue.pk, 0)
+            result.per_queue.append((queue, figures))
     for _queue, figures in result.per_queue:
         figures_add(result.total, figures)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db.models import Count
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from calls.selectors import (
     ended_calls,
     figures_add,
     figures_of,
+    overflowed_from_queues,
     period_figures,
     queue_figures,
     zone_of,
@@ -105,9 +107,8 @@ def company_report(
         return report
     start, end = day_start(first_day, zone), day_start(last_day + timedelta(days=1), zone)
 
-    calls = ended_calls(company_id=company.pk, start=start, end=end)
-    if queue is not None:
-        calls = calls.filter(queue=queue)
+    period = ended_calls(company_id=company.pk, start=start, end=end)
+    calls = period.filter(queue=queue) if queue is not None else period
     # One grouped read for both tables, per day and hour (at most 92 × 24 rows), summed both ways here: every figure
     # is a count or a total. Staffing is planned by the hour: when the calls come, and when they wait or are abandoned.
     by_day: dict[date, Figures] = {}
@@ -117,6 +118,11 @@ def company_report(
         figures = figures_of(row)
         figures_add(by_day.setdefault(row["day"], Figures()), figures)
         figures_add(by_hour.setdefault(row["hour"], Figures()), figures)
+    # Callers who moved on from the queue (or any queue) are counted when they called, as the calls are.
+    moved_on = overflowed_from_queues(period, queue=queue).annotate(**in_zone).values("day", "hour")
+    for row in moved_on.annotate(n=Count("id")).order_by():
+        by_day.setdefault(row["day"], Figures()).overflowed += row["n"]
+        by_hour.setdefault(row["hour"], Figures()).overflowed += row["n"]
     day = first_day
     while day <= last_day:
         report.days.append((day, by_day.get(day, Figures())))

@@ -38,12 +38,13 @@ def _figure_cells(f) -> list:
         seconds(f.average_handle_time),
         share(f.service_level),
         f.after_hours,
+        f.overflowed,
     ]
 
 
 def _figure_headers() -> list:
     return [_("Offered"), _("Answered"), _("Abandoned"), _("Abandon rate (%)"), _("ASA (s)"), _("AHT (s)"),
-            _("Service level (%)"), _("After hours")]  # fmt: skip
+            _("Service level (%)"), _("After hours"), _("Overflowed")]  # fmt: skip
 
 
 def _days(report):

@@ -102,8 +102,11 @@ class SimulatedCall:
         return self.call
 
 
-def abandoned_call(*, company, queue, caller: str = "010-7777-0000", disposition=Disposition.ABANDONED) -> Call:
-    """A caller who waited in the queue and hung up before anyone answered (or, CLOSED, called after hours)."""
+def abandoned_call(
+    *, company, queue, caller: str = "010-7777-0000", disposition=Disposition.ABANDONED, overflow_to=None
+) -> Call:
+    """A caller who waited in the queue and hung up before anyone answered (or, CLOSED, called after hours); with
+    `overflow_to`, after the queue's maximum wait moved them to that queue."""
     channel = f"sim-caller-{uuid4()}"
     call_services.call_start(
         caller_channel_id=channel,
@@ -115,6 +118,10 @@ def abandoned_call(*, company, queue, caller: str = "010-7777-0000", disposition
         agent_id=None,
         at=timezone.now() - timedelta(seconds=42),
     )
+    if overflow_to is not None:
+        moved = {"caller_channel_id": channel, "queue_id": overflow_to.pk, "from_queue_id": queue.pk,
+                 "at": timezone.now() - timedelta(seconds=12)}  # fmt: skip
+        call_services.calls_overflow([moved])
     call_services.call_end(
         caller_channel_id=channel,
         disposition=disposition,

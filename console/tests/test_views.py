@@ -223,6 +223,21 @@ def test_after_hours_callers_are_missed_calls_to_return_but_not_offered_calls(cl
     assert '<td class="n" data-after-hours>1</td>' in row
 
 
+def test_the_wallboard_counts_a_caller_who_moved_on_in_the_queue_they_left(client, manager_a, queue_a, company_a):
+    from calls.models import Queue
+
+    backup = Queue.objects.create(company=company_a, name="Backup", number="7001")
+    call = abandoned_call(company=company_a, queue=queue_a, overflow_to=backup)
+    assert (call.queue, call.overflowed_from, call.disposition) == (backup, queue_a, Disposition.ABANDONED)
+    client.force_login(manager_a)
+    page = client.get(reverse("console:wallboard"))
+    figures = {queue.number: figures for queue, figures in page.context["figures"].per_queue}
+    assert (figures["7000"].overflowed, figures["7000"].offered) == (1, 0)
+    assert (figures["7001"].overflowed, figures["7001"].abandoned) == (0, 1)
+    row = page.content.decode().split(f'data-queue-figures="{queue_a.number}"')[1].split("</tr>")[0]
+    assert '<td class="n" data-overflowed>1</td>' in row
+
+
 def test_a_callback_that_did_not_reach_the_customer_leaves_the_call_to_be_returned(client, manager_a, agent_a,
                                                                                      queue_a, company_a):  # fmt: skip
     missed = abandoned_call(company=company_a, queue=queue_a, caller="010-9999-8888")

@@ -29,7 +29,7 @@ _channels = iter(range(1_000_000))
 
 
 def make_call(company, *, enqueued_at, queue=None, agent=None, disposition=Disposition.ANSWERED, state="ENDED",
-              wait=0.0, talk=0.0, wrapup=0.0):  # fmt: skip
+              wait=0.0, talk=0.0, wrapup=0.0, **fields):  # fmt: skip
     return Call.objects.create(
         company=company,
         queue=queue,
@@ -41,6 +41,7 @@ def make_call(company, *, enqueued_at, queue=None, agent=None, disposition=Dispo
         wait_seconds=wait,
         talk_seconds=talk,
         wrapup_seconds=wrapup,
+        **fields,
     )
 
 

@@ -22,7 +22,7 @@ def test_manager_gets_their_company_day_as_json(manager_a, agent_a, day_of_calls
     assert day["average_speed_of_answer_seconds"] == 20 and day["service_level"] == pytest.approx(1 / 3)
     assert [(hour["hour"], hour["offered"]) for hour in body["hours"] if hour["offered"]] == [(0, 1), (10, 1), (11, 1)]
     [queue] = body["queues"]
-    assert queue["number"] == "7000" and queue["offered"] == 3
+    assert queue["number"] == "7000" and queue["offered"] == 3 and queue["overflowed"] == day["overflowed"] == 0
     agent = next(row for row in body["agents"] if row["agent"]["username"] == "agent_a")
     assert agent["answered"] == 2 and agent["missed_offers"] == 1 and agent["handle_seconds"] == 190
     assert sum(agent["seconds_by_state"].values()) == 24 * 3600

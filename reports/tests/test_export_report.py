@@ -30,8 +30,9 @@ def test_days_of_a_company_named_by_its_name(company_a, day_of_calls, capsys):
             "AHT (s)",
             "Service level (%)",
             "After hours",
+            "Overflowed",
         ],
-        ["2026-11-21", "3", "2", "1", "33.3", "20", "95", "33.3", "0"],
+        ["2026-11-21", "3", "2", "1", "33.3", "20", "95", "33.3", "0", "0"],
     ]
 
 

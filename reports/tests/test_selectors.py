@@ -170,3 +170,32 @@ def test_calls_from_blocked_numbers_are_not_offered(company_a, queue_a, day_of_c
     report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
     [(_day, figures)] = report.days
     assert (figures.offered, figures.after_hours) == (3, 0)
+
+
+def test_callers_who_moved_on_count_in_the_queue_they_left_and_are_offered_in_the_one_that_took_them(
+    company_a, queue_a, day_of_calls
+):
+    from django.utils import translation
+
+    from calls.models import Queue
+    from reports.tables import table_csv
+
+    backup = Queue.objects.create(company=company_a, name="Backup", number="7001")
+    make_call(company_a, enqueued_at=at(21, 14, 0), queue=backup, overflowed_from=queue_a, disposition="ANSWERED")
+    make_call(company_a, enqueued_at=at(21, 15, 0), queue=backup, overflowed_from=queue_a, disposition="ABANDONED")
+    report = company_report(company=company_a, first_day=DAY, last_day=DAY, now=NOW)
+    per_queue = {queue.number: figures for queue, figures in report.per_queue}
+    assert (per_queue["7000"].overflowed, per_queue["7000"].offered) == (2, 3)
+    assert (per_queue["7001"].overflowed, per_queue["7001"].offered) == (0, 2)
+    assert (report.total.overflowed, report.total.offered) == (2, 5)
+    [(_day, figures)] = report.days
+    hours = dict(report.hours)
+    assert figures.overflowed == 2 and (hours[14].overflowed, hours[15].overflowed) == (1, 1)
+
+    left = company_report(company=company_a, first_day=DAY, last_day=DAY, queue=queue_a, now=NOW)
+    took = company_report(company=company_a, first_day=DAY, last_day=DAY, queue=backup, now=NOW)
+    assert (left.days[0][1].overflowed, left.days[0][1].offered) == (2, 3)  # the callers it passed on
+    assert (took.days[0][1].overflowed, took.days[0][1].offered) == (0, 2)
+    with translation.override("en"):
+        header, *_rows, total = table_csv(report, "queues").splitlines()
+    assert header.endswith(",Overflowed") and total.startswith("All queues,") and total.endswith(",2")

@@ -95,7 +95,7 @@ def test_csv_of_days_has_the_figures(client, manager_a, day_of_calls):
     assert 'filename="report-days-20261121-20261121.csv"' in response["Content-Disposition"]
     header, day = rows(response)
     assert header[0] == "Day" and header[1] == "Offered"
-    assert day == ["2026-11-21", "3", "2", "1", "33.3", "20", "95", "33.3", "0"]
+    assert day == ["2026-11-21", "3", "2", "1", "33.3", "20", "95", "33.3", "0", "0"]
 
 
 def test_csv_of_hours_has_every_hour(client, manager_a, day_of_calls):
