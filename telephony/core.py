@@ -13,7 +13,7 @@ ChannelDestroyed carrying the real cause; adding a ringing caller to a bridge do
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -350,6 +350,9 @@ class CallSession:
     waiting_since: datetime | None = None
     overflowed_from: int | None = None  # the queue the caller first waited in, once they moved on
     overflow_due: bool = False  # the maximum wait came while an agent was ringing: move on if they do not answer
+    # When the queue's maximum wait runs out: kept so a reconcile (or a restart, from the record) starts its timer
+    # again for the time left, not for the whole wait.
+    max_wait_until: datetime | None = None
 
     @property
     def is_queue(self) -> bool:
@@ -444,6 +447,7 @@ def _incoming(s: CallSession, e: Incoming) -> list[Action]:
     if route.kind == RouteKind.QUEUE:
         s.phase = Phase.WAITING
         s.waiting_since = e.at
+        s.max_wait_until = e.at + timedelta(seconds=route.max_wait)
         if not s.caller_answered:
             s.caller_answered = True
             actions.append(Answer(e.channel_id))
@@ -568,6 +572,8 @@ def _timer(s: CallSession, e: TimerFired) -> list[Action]:
         s.offer.hung_up_by_us = "timeout"
         return [RecordEvent("ring_timeout", s.offer.channel_id, e.at), Hangup(s.offer.channel_id, "no_answer")]
     if e.name == MAX_WAIT_TIMER and s.is_queue and s.phase in (Phase.WAITING, Phase.RINGING) and _may_overflow(s, e.at):
+        if s.overflow_due:
+            return []  # said already (the timer started again by a reconcile)
         if s.phase == Phase.WAITING:
             return _overflow(s, e.at)
         # An agent's phone rings: they may still answer. If they do not, the caller moves on then.
@@ -599,6 +605,7 @@ def _overflow(s: CallSession, at: datetime) -> list[Action]:
     left, target = s.route, s.route.overflow
     s.overflowed_from = s.overflowed_from or left.queue_id
     s.route, s.phase, s.overflow_due = target, Phase.WAITING, False
+    s.max_wait_until = at + timedelta(seconds=target.max_wait)
     return [
         RecordEvent("overflowed", s.caller_channel_id, at, {"from_queue": left.queue_id, "to_queue": target.queue_id}),
         Dequeue(),
@@ -904,7 +911,10 @@ def _reconciled(s: CallSession, e: Reconciled) -> list[Action]:
     if offer_alive:
         actions.append(StartTimer(RING_TIMER, s.route.ring_timeout))
     elif s.phase == Phase.WAITING:
-        actions.append(Enqueue(queue_id=s.route.queue_id, company_id=s.route.company_id, since=e.at))
+        actions.append(Enqueue(queue_id=s.route.queue_id, company_id=s.route.company_id, since=s.waiting_since or e.at))
+    if s.is_queue and s.max_wait_until is not None:
+        # A session rebuilt after a restart has no timer; a live one gets its own deadline again.
+        actions.append(StartTimer(MAX_WAIT_TIMER, max(0.0, (s.max_wait_until - e.at).total_seconds())))
     return actions
 
 

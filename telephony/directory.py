@@ -107,10 +107,7 @@ def _with_overflow(queues: dict[int, Queue], routes: dict[int, core.Route]) -> d
             chain.append(target)
             seen.add(target)
             target = queues[target].overflow_queue_id
-        overflow = None
-        for hop in reversed(chain):
-            overflow = replace(routes[hop], overflow=overflow)
-        linked[pk] = replace(routes[pk], overflow=overflow)
+        linked[pk] = _chain(routes[pk], [routes[hop] for hop in chain])
     return linked
 
 
@@ -139,6 +136,33 @@ def _queue_route(queue: Queue, closed_days: dict[int, list] | None = None) -> co
         max_wait=queue.max_wait_seconds,
         hours=hours.opening_hours(closed_days[hours.pk]) if hours else None,
     )
+
+
+def _queue_route_in_progress(call: Call, linked_routes: dict[int, core.Route]) -> core.Route:
+    """The route of a call in progress in its queue, with the queues its caller may still move on to, but not back
+    to the queue they first waited in; its business hours are behind the call and not asked again. `linked_routes`
+    keeps each queue's linked route for the next call of that queue (a restart may rebuild hundreds)."""
+    queue = call.queue
+    if queue.pk not in linked_routes and queue.is_active:
+        linked_routes.update(
+            (route.queue_id, route) for route in routes_where(queue_numbers=[queue.number], extensions=[]).values()
+        )
+    linked = linked_routes.get(queue.pk)
+    if linked is None:
+        return _queue_route(queue)
+    hops, target = [], linked.overflow
+    while target is not None and target.queue_id != call.overflowed_from_id:
+        hops.append(target)
+        target = target.overflow
+    return _chain(replace(linked, hours=None), hops)
+
+
+def _chain(route: core.Route, hops: list[core.Route]) -> core.Route:
+    """`route` overflowing to `hops` in turn, and no further."""
+    overflow = None
+    for hop in reversed(hops):
+        overflow = replace(hop, overflow=overflow)
+    return replace(route, overflow=overflow)
 
 
 @dataclass(frozen=True)
@@ -300,11 +324,9 @@ def endpoints_sync(*, online_resources: set[str], known_resources: set[str]) -> 
 
 def calls_in_progress() -> list[core.CallSession]:
     """Every call the database says is still going, as sessions the core can reconcile (after a restart)."""
-    sessions = []
     calls = Call.objects.in_progress().exclude(pk__in=pending_callbacks()).select_related("queue", "agent", "company")
-    for call in calls:
-        sessions.append(_session_from_record(call))
-    return sessions
+    linked_routes: dict[int, core.Route] = {}
+    return [_session_from_record(call, linked_routes) for call in calls]
 
 
 def pending_callbacks() -> list[int]:
@@ -316,11 +338,11 @@ def pending_callbacks() -> list[int]:
     )
 
 
-def _session_from_record(call: Call) -> core.CallSession:
+def _session_from_record(call: Call, linked_routes: dict[int, core.Route]) -> core.CallSession:
     if call.direction == "OUTBOUND" and call.callback_of_id:
         route = core.Route(kind=core.RouteKind.CALLBACK, company_id=call.company_id, agent_id=call.agent_id)
     elif call.queue_id:
-        route = _queue_route(call.queue)
+        route = _queue_route_in_progress(call, linked_routes)
     elif call.agent_id:
         route = core.Route(
             kind=core.RouteKind.AGENT,
@@ -348,6 +370,12 @@ def _session_from_record(call: Call) -> core.CallSession:
         caller_number=call.caller_number,
         caller_name=call.caller_name,
     )
+    if route.kind == core.RouteKind.QUEUE and call.answered_at is None:
+        # Its place in line and its deadline, counted from when it called (an overflow since is not recorded, so a
+        # caller moved on meets the next deadline sooner rather than later).
+        session.waiting_since = call.enqueued_at
+        session.overflowed_from = call.overflowed_from_id
+        session.max_wait_until = call.enqueued_at + timedelta(seconds=route.max_wait)
     offers = list(Offer.objects.filter(call=call).order_by("offered_at", "id"))
     session.offers_made = len(offers)
     open_offer = next((o for o in reversed(offers) if not o.result or o.result == "ANSWERED"), None)

@@ -305,6 +305,27 @@ def test_a_caller_whose_offer_was_missed_keeps_their_place_in_line():
     assert of(actions, Enqueue) == [Enqueue(queue_id=3, company_id=1, since=AT)]
 
 
+def test_a_queue_call_rebuilt_after_a_restart_keeps_its_place_and_the_time_left_of_its_wait():
+    # As directory.calls_in_progress rebuilds it from the record: no timers of its own.
+    session = CallSession(key=CALLER, caller_channel_id=CALLER, route=QUEUE_ROUTE, phase=core.Phase.WAITING,
+                          caller_answered=True, waiting_since=AT,
+                          max_wait_until=AT + timedelta(seconds=60))  # fmt: skip
+    later = AT + timedelta(seconds=20)
+    actions = core.handle(session, Reconciled(frozenset({CALLER}), frozenset(), later), later)
+    assert Enqueue(queue_id=3, company_id=1, since=AT) in actions
+    assert core.StartTimer("max_wait", 40.0) in actions
+    past = AT + timedelta(seconds=90)
+    again = core.handle(session, Reconciled(frozenset({CALLER}), frozenset(), past), past)
+    assert core.StartTimer("max_wait", 0.0) in again
+
+
+def test_a_live_call_reconciled_after_its_move_was_due_says_so_once():
+    session = waiting_call_that_overflows()
+    core.handle(session, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    assert of(core.handle(session, TimerFired("max_wait", AT), AT), core.RecordEvent)
+    assert core.handle(session, TimerFired("max_wait", AT), AT) == []
+
+
 def test_claim_arriving_while_the_caller_leaves_gives_the_agent_back():
     session = waiting_queue_call()
     session.caller_gone = True  # the caller's StasisEnd is being handled while the claim is in flight

@@ -223,6 +223,35 @@ async def test_a_second_process_stays_standby_and_takes_over_when_the_leader_die
         await asyncio.gather(leader_task, standby_task, return_exceptions=True)
 
 
+async def test_a_caller_waiting_when_the_process_restarts_keeps_the_queues_max_wait(fake):
+    """The new leader rebuilds the waiting call from its record: its maximum wait still runs out (it used to wait
+    with no deadline), counted from when it called, and the caller moves on to the overflow queue."""
+    from calls.models import Queue
+
+    def center():
+        company, _agents, queue = make_call_center(extensions=["1001", "1002"], queue_number="5000", wrapup=0)
+        backup = Queue.objects.create(company=company, name="Backup", number="5001", max_wait_seconds=60)
+        backup.members.set(User.objects.filter(extension="1002"))
+        queue.members.set(User.objects.filter(extension="1001"))
+        User.objects.filter(extension="1001").update(activity_state="TRAINING")
+        User.objects.filter(extension="1002").update(activity_state="TRAINING")  # nobody until after the restart
+        Queue.objects.filter(pk=queue.pk).update(max_wait_seconds=3, overflow_queue=backup)
+        return backup
+
+    backup = await wait_for_db(center)
+    fake.add_endpoint("1002", Phone.answer_after(ms=50))
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten="5000", caller_number="0212345678")
+        await wait_for_db(lambda: Call.objects.filter(state="WAITING").exists())
+    # The process is gone for a moment; its timer went with it.
+    await wait_for_db(lambda: User.objects.filter(extension="1002").update(activity_state="READY"))
+    async with running_telephony(config_for(fake)):
+        await wait_until(lambda: bridged_with_agent(fake, call), 10, what="the backup queue's agent to answer")
+        await call.hangup()
+        record = await wait_for_db(lambda: Call.objects.filter(state="ENDED").select_related("agent").first(), 10)
+        assert (record.disposition, record.queue_id, record.agent.extension) == ("ANSWERED", backup.pk, "1002")
+
+
 def test_backoff_retries_within_a_second_first_and_never_waits_over_thirty():
     from telephony.connection import Backoff
 
