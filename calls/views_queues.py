@@ -38,7 +38,9 @@ def company_pick(request):
 def queue_list(request):
     staff_only(request)
     queues = (
-        Queue.objects.visible_to(request.user).select_related("company", "business_hours").prefetch_related("members")
+        Queue.objects.visible_to(request.user)
+        .select_related("company", "business_hours", "overflow_queue")
+        .prefetch_related("members")
     )
     return render(request, "calls/queues.html", {"queues": queues})
 

@@ -330,6 +330,8 @@ def test_a_queue_overflows_to_another_queue_of_its_own_company_never_itself(clie
         assert refused.status_code == 400 and "overflow_queue" in refused.context["form"].errors
     saved = client.post(reverse("calls:queue_edit", args=[queue_a.pk]), {**fields, "overflow_queue": backup.pk})
     assert saved.status_code == 302 and Queue.objects.get(pk=queue_a.pk).overflow_queue == backup
+    listing = client.get(reverse("calls:queues"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "→ Backup" in listing
 
 
 def test_the_model_refuses_an_overflow_to_itself_or_another_company(queue_a, queue_b):
