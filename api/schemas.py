@@ -449,6 +449,12 @@ class CallDetailOut(CallOut):
     note: CallNoteOut
 
 
+# Every list that pages does it alike: `limit` rows at most from after `cursor`, and the response's `next_cursor` to
+# pass as `cursor` for the next page (null on the last one).
+Cursor = text(500, min_length=1)
+PhoneSearch = text(40, min_length=1, pattern=r"^[0-9+() .-]+$")
+
+
 class CallPageOut(Schema):
     items: list[CallOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
@@ -465,10 +471,10 @@ class CallQuery(Schema):
     disposition: Disposition | None = None
     direction: Direction | None = None
     state: CallState | None = None
-    phone: text(40, min_length=1, pattern=r"^[0-9+() .-]+$") | None = Field(
+    phone: PhoneSearch | None = Field(
         default=None, description="The caller's number, exactly (010-1234-5678 and +82 10 1234 5678 match alike)."
     )
-    cursor: text(500, min_length=1) | None = None
+    cursor: Cursor | None = None
     limit: QueryInt = Field(default=50, ge=1, le=200)
 
 

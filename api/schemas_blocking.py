@@ -50,6 +50,7 @@ class BlockedNumberOut(Schema):
 
 class BlockedNumberPage(Schema):
     items: list[BlockedNumberOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
 
 
 class BlockedNumberIn(BodyIn):
@@ -99,6 +100,9 @@ class AbuseReportOut(Schema):
 
 class AbuseReportPage(Schema):
     items: list[AbuseReportOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same `open`) for the next page; null on the last page."
+    )
 
 
 class AbuseReportIn(BodyIn):

@@ -1,16 +1,47 @@
-"""Reads the API makes beyond one model's queryset: the call log page behind a cursor (the console's own selector,
-with the API's errors), and queues with the callers waiting in them (the wallboard's own figures)."""
+"""Reads the API makes beyond one model's queryset: the call log, blocked numbers and abuse reports a page at a time
+behind a cursor (the console's own selectors, with the API's errors), and queues with the callers waiting in them
+(the wallboard's own figures)."""
 
+import binascii
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import Prefetch
+from django.core import signing
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from api.errors import ApiError
 from calls import selectors as call_log
-from calls.models import Call, Offer, Queue
+from calls.models import AbuseReport, Call, Offer, Queue
+from calls.selectors_blocking import BlockedRow, blocked_page, open_reports_page
+
+BLOCKED_CURSOR_SALT = "api.blocked-numbers.cursor"
+# Open reports are listed oldest first, the others newest first: a cursor of one order means nothing in the other.
+OLDEST_REPORTS_CURSOR_SALT = "api.abuse-reports.oldest.cursor"
+NEWEST_REPORTS_CURSOR_SALT = "api.abuse-reports.newest.cursor"
+
+
+def _invalid_cursor() -> ApiError:
+    message = _("This cursor is not one the API gave out.")
+    return ApiError(400, "invalid_cursor", message, fields={"cursor": [_("Invalid cursor.")]})
+
+
+def _cursor_encode(salt: str, moment: datetime, pk: int) -> str:
+    return signing.dumps([moment.isoformat(), pk], salt=salt, compress=False)
+
+
+def _cursor_decode(salt: str, cursor: str) -> tuple[datetime, int]:
+    """The (time, id) of the last row a page showed; a cursor of another list or order, or made up, is a 400."""
+    try:
+        at, pk = signing.loads(cursor, salt=salt)
+        moment = datetime.fromisoformat(at)
+    except (signing.BadSignature, ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeError):
+        raise _invalid_cursor() from None
+    if moment.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**63:
+        raise _invalid_cursor()
+    return moment, pk
 
 
 @dataclass(frozen=True)
@@ -49,8 +80,59 @@ def calls_page(*, user: User, filters: CallFilters, cursor: str | None, limit: i
     try:
         return call_log.calls_page(user=user, filters=log_filters, cursor=cursor or "", limit=limit)
     except call_log.InvalidCursor:
-        message = _("This cursor is not one the API gave out.")
-        raise ApiError(400, "invalid_cursor", message, fields={"cursor": [_("Invalid cursor.")]}) from None
+        raise _invalid_cursor() from None
+
+
+@dataclass(frozen=True)
+class BlockedNumbersPage:
+    rows: list[BlockedRow]
+    next_cursor: str | None
+
+
+def blocked_numbers_page(
+    blocked_list, *, number: str, include_ended: bool, cursor: str | None, limit: int
+) -> BlockedNumbersPage:
+    """The blocked numbers page's own rows (`blocked_page`: newest first, those in force unless `include_ended`,
+    `number` by blind index however it is written), from after the cursor: the last (blocked_at, id) shown, so blocks
+    added or lifted meanwhile make no row come twice or be skipped. `limit` up to the page's 50."""
+    blocked_list = blocked_list.order_by("-blocked_at", "-id")
+    if cursor:
+        at, pk = _cursor_decode(BLOCKED_CURSOR_SALT, cursor)
+        blocked_list = blocked_list.filter(Q(blocked_at__lt=at) | Q(blocked_at=at, pk__lt=pk))
+    listing = blocked_page(blocked_list, number=number, show_ended=include_ended)
+    rows = listing.rows[:limit]
+    more = len(listing.rows) > limit or listing.page.has_next()
+    last = rows[-1].blocked if rows else None
+    next_cursor = _cursor_encode(BLOCKED_CURSOR_SALT, last.blocked_at, last.pk) if more and last else None
+    return BlockedNumbersPage(rows=rows, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class AbuseReportsPage:
+    reports: list[AbuseReport]
+    next_cursor: str | None
+
+
+def abuse_reports_page(reports, *, open: bool | None, cursor: str | None, limit: int) -> AbuseReportsPage:
+    """Open reports oldest first, as the blocked numbers page lists them (`open_reports_page`: they have waited
+    longest); answered ones, or all, newest first. The cursor is the last (reported_at, id) shown."""
+    if open:
+        if cursor:
+            at, pk = _cursor_decode(OLDEST_REPORTS_CURSOR_SALT, cursor)
+            reports = reports.filter(Q(reported_at__gt=at) | Q(reported_at=at, pk__gt=pk))
+        shown, waiting = open_reports_page(reports)  # at most 100 (more than a page), and how many are left
+        rows, more, salt = shown[:limit], waiting > limit, OLDEST_REPORTS_CURSOR_SALT
+    else:
+        if open is False:
+            reports = reports.filter(handled_at__isnull=False)
+        if cursor:
+            at, pk = _cursor_decode(NEWEST_REPORTS_CURSOR_SALT, cursor)
+            reports = reports.filter(Q(reported_at__lt=at) | Q(reported_at=at, pk__lt=pk))
+        reports = reports.select_related("company", "call", "reported_by", "handled_by")
+        rows = list(reports.order_by("-reported_at", "-id")[: limit + 1])
+        rows, more, salt = rows[:limit], len(rows) > limit, NEWEST_REPORTS_CURSOR_SALT
+    next_cursor = _cursor_encode(salt, rows[-1].reported_at, rows[-1].pk) if more and rows else None
+    return AbuseReportsPage(reports=rows, next_cursor=next_cursor)
 
 
 def call_offers(*, user: User, call: Call):

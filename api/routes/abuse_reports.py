@@ -9,7 +9,7 @@ from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from accounts.models import Role
-from api.schemas import Id, QueryBool, responses
+from api.schemas import Cursor, Id, QueryBool, QueryInt, responses
 from api.schemas_blocking import (
     AbuseReportBlockIn,
     AbuseReportPage,
@@ -17,19 +17,25 @@ from api.schemas_blocking import (
     abuse_report_out,
     blocked_number_out,
 )
+from api.selectors import abuse_reports_page
 from api.services import abuse_report_block_by, abuse_report_dismiss_by
 from calls.models import AbuseReport, BlockedCaller
-from calls.selectors_blocking import blocked_rows
+from calls.selectors_blocking import BLOCKED_PAGE_SIZE, blocked_rows
 
 router = Router(tags=["abuse reports"])
 
 
 class AbuseReportQuery(Schema):
     open: QueryBool | None = Field(
-        default=None, description="true: only the reports waiting for an answer; false: only the answered ones."
+        default=None,
+        description="true: only the reports waiting for an answer, oldest first; false: only the answered ones.",
     )
     company_id: Id | None = Field(
         default=None, description="One company's reports (for system admins; others see their own company's only)."
+    )
+    cursor: Cursor | None = Field(default=None, description="The `next_cursor` of the page before (the same `open`).")
+    limit: QueryInt = Field(
+        default=BLOCKED_PAGE_SIZE, ge=1, le=BLOCKED_PAGE_SIZE, description="Rows a page holds at most (as on the page)."
     )
 
 
@@ -40,16 +46,16 @@ def _to_answer(request):
     return AbuseReport.objects.visible_to(request.user)
 
 
-@router.get("", response=responses({200: AbuseReportPage}, 401, 422), summary="List abuse reports")
+@router.get("", response=responses({200: AbuseReportPage}, 400, 401, 422), summary="List abuse reports")
 def list_abuse_reports(request, filters: Query[AbuseReportQuery]):
-    """Managers see their company's reports, admins every company's, agents the ones they made; newest first."""
-    reports = AbuseReport.objects.visible_to(request.user).order_by("-reported_at", "-id")
-    if filters.open is not None:
-        reports = reports.filter(handled_at__isnull=filters.open)  # open: not answered yet
+    """Managers see their company's reports, admins every company's, agents the ones they made. Newest first; with
+    `open=true` the oldest first, as the blocked numbers page lists them: those have waited longest. `next_cursor` for
+    the next page; 400 (`invalid_cursor`) for a cursor the API did not give out for this list and order."""
+    reports = AbuseReport.objects.visible_to(request.user)
     if filters.company_id is not None:
         reports = reports.filter(company_id=filters.company_id)
-    reports = reports.select_related("company", "call", "reported_by", "handled_by")
-    return {"items": [abuse_report_out(report) for report in reports]}
+    page = abuse_reports_page(reports, open=filters.open, cursor=filters.cursor, limit=filters.limit)
+    return {"items": [abuse_report_out(report) for report in page.reports], "next_cursor": page.next_cursor}
 
 
 @router.post(

@@ -8,11 +8,12 @@ from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from accounts.models import Role
-from api.schemas import Id, responses
+from api.schemas import Cursor, Id, PhoneSearch, QueryBool, QueryInt, responses
 from api.schemas_blocking import BlockedNumberIn, BlockedNumberOut, BlockedNumberPage, blocked_number_out
+from api.selectors import blocked_numbers_page
 from api.services import caller_block_by, caller_unblock_by
 from calls.models import BlockedCaller
-from calls.selectors_blocking import blocked_rows
+from calls.selectors_blocking import BLOCKED_PAGE_SIZE, blocked_rows
 
 router = Router(tags=["blocked numbers"])
 
@@ -20,6 +21,17 @@ router = Router(tags=["blocked numbers"])
 class BlockedNumberQuery(Schema):
     company_id: Id | None = Field(
         default=None, description="One company's blocks (for system admins; managers see their own company's only)."
+    )
+    number: PhoneSearch | None = Field(
+        default=None,
+        description="One number's block, however it is written (010-1234-5678 and +82 10 1234 5678 match alike).",
+    )
+    include_ended: QueryBool = Field(
+        default=False, description="true: list the blocks whose `until` has passed too (left out by default)."
+    )
+    cursor: Cursor | None = Field(default=None, description="The `next_cursor` of the page before.")
+    limit: QueryInt = Field(
+        default=BLOCKED_PAGE_SIZE, ge=1, le=BLOCKED_PAGE_SIZE, description="Rows a page holds at most (as on the page)."
     )
 
 
@@ -35,14 +47,23 @@ def _out(blocked: BlockedCaller) -> dict:
     return blocked_number_out(row)
 
 
-@router.get("", response=responses({200: BlockedNumberPage}, 401, 403, 422), summary="List blocked numbers")
+@router.get("", response=responses({200: BlockedNumberPage}, 400, 401, 403, 422), summary="List blocked numbers")
 def list_blocked_numbers(request, filters: Query[BlockedNumberQuery]):
-    """My company's blocked numbers (every company's for admins), newest first. A block whose `until` has passed stays
-    listed, not in force, until someone unblocks the number."""
-    blocked = _to_manage(request).order_by("-blocked_at", "-id")
+    """My company's blocks in force (every company's for admins), newest first, as the blocked numbers page lists
+    them. Blocks that have ended (their `until` has passed) are left out unless `include_ended=true`; they stay, not in
+    force, until someone unblocks the number. `next_cursor` for the next page; 400 (`invalid_cursor`) for a cursor
+    the API did not give out for this list."""
+    blocked = _to_manage(request)
     if filters.company_id is not None:
         blocked = blocked.filter(company_id=filters.company_id)
-    return {"items": [blocked_number_out(row) for row in blocked_rows(blocked)]}
+    page = blocked_numbers_page(
+        blocked,
+        number=filters.number or "",
+        include_ended=filters.include_ended,
+        cursor=filters.cursor,
+        limit=filters.limit,
+    )
+    return {"items": [blocked_number_out(row) for row in page.rows], "next_cursor": page.next_cursor}
 
 
 @router.post(

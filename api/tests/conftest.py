@@ -65,6 +65,36 @@ def error_code(response) -> str:
     return response.json()["error"]["code"]
 
 
+def fields(response) -> dict:
+    """A refused payload's messages by field (asserting it was refused as invalid)."""
+    assert response.status_code == 422, response.json()
+    assert error_code(response) == "validation_error"
+    return response.json()["error"]["fields"]
+
+
+@pytest.fixture
+def hours_b(company_b):
+    from calls.models import BusinessHours
+
+    return BusinessHours.objects.create(company=company_b, name="Theirs", monday="10:00-17:00")
+
+
+def walk_pages(client: JsonClient, path: str, **query) -> tuple[list[int], list[int]]:
+    """Every page of a list from the first on, following `next_cursor`: the ids in the order shown, and the number of
+    items on each page."""
+    seen, sizes, cursor = [], [], None
+    for _ in range(100):
+        response = client.get(path, **query, **({"cursor": cursor} if cursor else {}))
+        assert response.status_code == 200, response.json()
+        items = response.json()["items"]
+        seen += [item["id"] for item in items]
+        sizes.append(len(items))
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return seen, sizes
+    raise AssertionError("the pages never ended")
+
+
 @pytest.fixture
 def seeded_calls(company_a, company_b, agent_a, agent_b, manager_a, make_user):
     """Calls of both companies over three Seoul days: agent_a's, another company-A agent's, and agent_b's."""

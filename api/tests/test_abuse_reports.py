@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from api.tests.conftest import error_code
+from api.tests.conftest import error_code, fields, walk_pages
 from calls.models import AbuseReport, BlockedCaller, Call, CallState, Direction
 from calls.services_abuse import abuse_report, abuse_report_dismiss
 from calls.services_blocking import caller_block
@@ -32,12 +32,6 @@ def report_a(seeded_calls, agent_a):
 @pytest.fixture
 def report_b(seeded_calls, agent_b):
     return abuse_report(call=seeded_calls[5], by=agent_b, reason="Threatened me")
-
-
-def fields(response) -> dict:
-    assert response.status_code == 422, response.json()
-    assert error_code(response) == "validation_error"
-    return response.json()["error"]["fields"]
 
 
 def ids(response) -> list[int]:
@@ -202,6 +196,168 @@ def test_open_filters_reports_waiting_for_an_answer_or_answered(admin_user, api_
     assert ids(client.get("abuse-reports", open="true")) == [report_a.pk]
     assert ids(client.get("abuse-reports", open="false")) == [report_b.pk]
     assert fields(client.get("abuse-reports", open="yes", headers=EN)) == {"open": ["must be true or false"]}
+
+
+def reports(company, agent, n: int, *, same_time_from: int, name: str = "r") -> list[AbuseReport]:
+    """n reports by the agent on calls of the company, one a minute apart in the order made, the ones from
+    `same_time_from` on at the same moment (so only their ids order them)."""
+    start = timezone.now() - timedelta(days=1)
+    made = []
+    for i in range(n):
+        call = Call.objects.create(
+            company=company,
+            agent=agent,
+            direction=Direction.INBOUND,
+            caller_number=f"0105555{i:04d}",
+            dialed_number="5000",
+            caller_channel_id=f"{name}-{i}",
+            state=CallState.ENDED,
+            enqueued_at=start,
+            ended_at=start,
+        )
+        report = abuse_report(call=call, by=agent, reason=f"Rude {i}")
+        AbuseReport.objects.filter(pk=report.pk).update(reported_at=start + timedelta(minutes=min(i, same_time_from)))
+        report.refresh_from_db()
+        made.append(report)
+    return made
+
+
+def oldest_first(made) -> list[int]:
+    return [report.pk for report in sorted(made, key=lambda report: (report.reported_at, report.pk))]
+
+
+def test_open_reports_are_listed_oldest_first_the_others_newest_first(manager_a, company_a, agent_a, api_as):
+    first, second, third = reports(company_a, agent_a, 3, same_time_from=3)
+    abuse_report_dismiss(report=second, by=manager_a)
+    client = api_as(manager_a)
+
+    assert ids(client.get("abuse-reports", open="true")) == [first.pk, third.pk]  # the longest waiting first
+    assert ids(client.get("abuse-reports")) == [third.pk, second.pk, first.pk]
+    assert ids(client.get("abuse-reports", open="false")) == [second.pk]
+
+
+def test_pages_of_open_reports_show_each_once_oldest_first(manager_a, company_a, agent_a, api_as):
+    made = reports(company_a, agent_a, 9, same_time_from=4)  # five at one moment, across a page's end
+    for answered in made[:2]:
+        abuse_report_dismiss(report=answered, by=manager_a)
+
+    seen, sizes = walk_pages(api_as(manager_a), "abuse-reports", open="true", limit=3)
+
+    assert seen == oldest_first(made[2:])
+    assert sizes == [3, 3, 1]
+
+
+def test_pages_of_every_report_show_each_once_newest_first(manager_a, company_a, agent_a, api_as):
+    made = reports(company_a, agent_a, 7, same_time_from=3)
+    abuse_report_dismiss(report=made[0], by=manager_a)
+    client = api_as(manager_a)
+
+    every, sizes = walk_pages(client, "abuse-reports", limit=2)
+    answered, _sizes = walk_pages(client, "abuse-reports", open="false", limit=2)
+
+    assert every == oldest_first(made)[::-1]
+    assert sizes == [2, 2, 2, 1]
+    assert answered == [made[0].pk]
+
+
+def test_more_open_reports_than_a_page_take_two_pages(manager_a, company_a, agent_a, api_as):
+    made = reports(company_a, agent_a, 53, same_time_from=50)
+
+    seen, sizes = walk_pages(api_as(manager_a), "abuse-reports", open="true")
+
+    assert seen == oldest_first(made)
+    assert sizes == [50, 3]
+
+
+def test_a_report_answered_while_paging_hides_no_other(manager_a, company_a, agent_a, api_as):
+    made = reports(company_a, agent_a, 4, same_time_from=4)
+    client = api_as(manager_a)
+    first = client.get("abuse-reports", open="true", limit=2).json()
+
+    abuse_report_dismiss(report=made[0], by=manager_a)  # shown on the first page, no longer open
+    rest = client.get("abuse-reports", open="true", limit=2, cursor=first["next_cursor"]).json()
+
+    assert [r["id"] for r in first["items"] + rest["items"]] == oldest_first(made)
+    assert rest["next_cursor"] is None
+
+
+def test_an_agent_pages_through_their_own_reports_only(agent_a, manager_a, company_a, api_as):
+    own = reports(company_a, agent_a, 3, same_time_from=3)
+    reports(company_a, manager_a, 3, same_time_from=3, name="manager")
+    client = api_as(agent_a)
+
+    open_ones, _sizes = walk_pages(client, "abuse-reports", open="true", limit=1)
+    every, _sizes = walk_pages(client, "abuse-reports", limit=1)
+
+    assert open_ones == oldest_first(own)
+    assert every == oldest_first(own)[::-1]
+
+
+def test_another_companys_cursor_shows_only_my_reports(admin_user, manager_b, company_a, agent_a, api_as, report_b):
+    AbuseReport.objects.filter(pk=report_b.pk).update(reported_at=timezone.now() - timedelta(days=2))  # the oldest
+    reports(company_a, agent_a, 3, same_time_from=3)
+    admin_page = api_as(admin_user).get("abuse-reports", limit=1).json()
+
+    response = api_as(manager_b).get("abuse-reports", cursor=admin_page["next_cursor"])
+
+    assert ids(response) == [report_b.pk]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "W10:abc", "eyJ4IjoxfQ", "a" * 500])
+@pytest.mark.parametrize("open_only", [None, "true", "false"])
+def test_a_bad_cursor_is_a_400_at_its_field(manager_a, api_as, report_a, cursor, open_only):
+    query = {"open": open_only} if open_only else {}
+
+    response = api_as(manager_a).get("abuse-reports", cursor=cursor, headers=EN, **query)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "invalid_cursor",
+        "message": "This cursor is not one the API gave out.",
+        "fields": {"cursor": ["Invalid cursor."]},
+    }
+
+
+def test_a_cursor_of_one_order_is_refused_in_the_other(manager_a, company_a, agent_a, api_as):
+    made = reports(company_a, agent_a, 3, same_time_from=3)
+    abuse_report_dismiss(report=made[0], by=manager_a)
+    client = api_as(manager_a)
+    oldest_first_cursor = client.get("abuse-reports", open="true", limit=1).json()["next_cursor"]
+    newest_first_cursor = client.get("abuse-reports", limit=1).json()["next_cursor"]
+
+    refused = [
+        client.get("abuse-reports", cursor=oldest_first_cursor),
+        client.get("abuse-reports", open="false", cursor=oldest_first_cursor),
+        client.get("abuse-reports", open="true", cursor=newest_first_cursor),
+    ]
+    answered_after_newest = client.get("abuse-reports", open="false", cursor=newest_first_cursor)
+
+    assert [(r.status_code, error_code(r)) for r in refused] == [(400, "invalid_cursor")] * 3
+    assert ids(answered_after_newest) == [made[0].pk]  # newest first either way: the cursor holds
+
+
+def test_a_cursor_of_another_list_is_refused(admin_user, api_as, seeded_calls, report_a):
+    client = api_as(admin_user)
+    calls_cursor = client.get("calls", limit=1).json()["next_cursor"]
+
+    response = client.get("abuse-reports", cursor=calls_cursor)
+
+    assert response.status_code == 400 and error_code(response) == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"limit": "-1"}, "must be a whole number"),
+        ({"limit": "0"}, "Must be at least 1."),
+        ({"limit": "51"}, "Must be at most 50."),
+        ({"limit": "1.5"}, "must be a whole number"),
+    ],
+)
+def test_a_bad_limit_is_a_422_at_its_field(agent_a, api_as, report_a, query, message):
+    response = api_as(agent_a).get("abuse-reports", headers=EN, **query)
+
+    assert fields(response) == {"limit": [message]}
 
 
 def test_an_agent_sees_what_became_of_their_report(agent_a, manager_a, api_as, report_a):

@@ -1,13 +1,14 @@
 """/api/v1/blocked-numbers: managers block and unblock numbers for their own company (admins for any), agents are
 refused everything; a number blocked again is the same block; bad numbers and ended times are refused at their field
-with the service's words."""
+with the service's words. The list is the page's: blocks in force unless ended ones are asked for, one number found
+however it is written, newest first a page at a time behind a cursor."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
-from api.tests.conftest import error_code
+from api.tests.conftest import error_code, fields, walk_pages
 from calls.models import BlockedCaller, Call, CallState, Direction, Disposition
 from calls.services_blocking import caller_block
 
@@ -31,10 +32,9 @@ def blocked_b(company_b, manager_b):
     return caller_block(company=company_b, number="02-555-6666", reason="Robocaller", by=manager_b)
 
 
-def fields(response) -> dict:
-    assert response.status_code == 422, response.json()
-    assert error_code(response) == "validation_error"
-    return response.json()["error"]["fields"]
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.json()
+    return [blocked["id"] for blocked in response.json()["items"]]
 
 
 def refused_call(company, number, n, disposition=Disposition.BLOCKED):
@@ -115,16 +115,195 @@ def test_a_block_counts_the_calls_it_refused_from_its_number_in_its_company(
     assert item["refused_calls"] == 2
 
 
-def test_a_block_whose_end_has_passed_is_listed_but_not_in_force(manager_a, company_a, api_as):
+def test_a_block_whose_end_has_passed_is_listed_when_asked_for_but_not_in_force(manager_a, company_a, api_as):
     ended = caller_block(company=company_a, number="01055556666", until=timezone.now() - timedelta(minutes=1))
     until = datetime(2026, 12, 25, 9, 0, tzinfo=UTC)
     ending = caller_block(company=company_a, number="01077778888", until=until)
 
-    items = {b["id"]: b for b in api_as(manager_a).get("blocked-numbers").json()["items"]}
+    listed = api_as(manager_a).get("blocked-numbers", include_ended="true").json()["items"]
 
+    items = {b["id"]: b for b in listed}
     assert items[ended.pk]["in_force"] is False and items[ended.pk]["blocked_by"] is None
     assert items[ending.pk]["until"] == "2026-12-25T18:00:00+09:00"  # in the company's time zone
     assert items[ending.pk]["in_force"] is (until > timezone.now())
+
+
+def test_ended_blocks_are_left_out_unless_asked_for(manager_a, company_a, api_as, blocked_a):
+    ended = caller_block(company=company_a, number="01055556666", until=timezone.now() - timedelta(minutes=1))
+    ending = caller_block(company=company_a, number="01077778888", until=timezone.now() + timedelta(days=1))
+    client = api_as(manager_a)
+
+    by_default = ids(client.get("blocked-numbers"))
+    asked_for = ids(client.get("blocked-numbers", include_ended="true"))
+    not_asked_for = ids(client.get("blocked-numbers", include_ended="false"))
+
+    assert by_default == not_asked_for == [ending.pk, blocked_a.pk]
+    assert asked_for == [ending.pk, ended.pk, blocked_a.pk]
+
+
+@pytest.mark.parametrize("written", ["+82 10-1111-2222", "+82 (0)10 1111 2222", "010.1111.2222", "01011112222"])
+def test_a_number_is_found_however_it_is_written(manager_a, company_a, api_as, blocked_a, written):
+    caller_block(company=company_a, number="010-1111-3333")
+
+    assert ids(api_as(manager_a).get("blocked-numbers", number=written)) == [blocked_a.pk]
+
+
+def test_an_ended_block_is_found_by_its_number_only_when_ended_ones_are_asked_for(manager_a, company_a, api_as):
+    ended = caller_block(company=company_a, number="01055556666", until=timezone.now() - timedelta(minutes=1))
+    client = api_as(manager_a)
+
+    assert ids(client.get("blocked-numbers", number="+82 10 5555 6666")) == []
+    assert ids(client.get("blocked-numbers", number="+82 10 5555 6666", include_ended="true")) == [ended.pk]
+
+
+def test_another_companys_block_is_never_found(manager_a, company_b, api_as, blocked_a, blocked_b):
+    same_number_b = caller_block(company=company_b, number="010-1111-2222")
+    client = api_as(manager_a)
+
+    assert ids(client.get("blocked-numbers", number="02-555-6666", include_ended="true")) == []
+    assert ids(client.get("blocked-numbers", number="+82 2 555 6666", company_id=company_b.pk)) == []
+    assert ids(client.get("blocked-numbers", number="+82 10 1111 2222")) == [blocked_a.pk]
+    assert same_number_b.pk not in ids(client.get("blocked-numbers", include_ended="true"))
+
+
+def test_admin_finds_a_number_in_every_company_or_one(admin_user, company_a, company_b, api_as, blocked_a):
+    same_number_b = caller_block(company=company_b, number="+82 10 1111 2222")
+    client = api_as(admin_user)
+
+    assert ids(client.get("blocked-numbers", number="010-1111-2222")) == [same_number_b.pk, blocked_a.pk]
+    assert ids(client.get("blocked-numbers", number="010-1111-2222", company_id=company_a.pk)) == [blocked_a.pk]
+
+
+# --- pages ------------------------------------------------------------------------------------------------------
+
+
+def many_blocks(company, n: int, *, same_time_from: int) -> list[int]:
+    """n blocks of the company, one a minute apart, the ones from `same_time_from` on blocked at the same moment (so
+    only their ids order them); their ids newest first, as the list shows them."""
+    start = timezone.now() - timedelta(days=1)
+    made = []
+    for i in range(n):
+        blocked = caller_block(company=company, number=f"0101234{i:04d}")
+        at = start + timedelta(minutes=min(i, same_time_from))
+        BlockedCaller.objects.filter(pk=blocked.pk).update(blocked_at=at)
+        made.append((at, blocked.pk))
+    return [pk for _at, pk in sorted(made, reverse=True)]
+
+
+def test_pages_show_every_block_once_newest_first(manager_a, company_a, api_as):
+    newest_first = many_blocks(company_a, 7, same_time_from=3)  # four at one moment, across a page's end
+
+    seen, sizes = walk_pages(api_as(manager_a), "blocked-numbers", limit=3)
+
+    assert seen == newest_first
+    assert sizes == [3, 3, 1]
+
+
+def test_more_blocks_than_the_pages_fifty_take_two_pages(manager_a, company_a, company_b, api_as):
+    newest_first = many_blocks(company_a, 53, same_time_from=48)
+    caller_block(company=company_a, number="01099990000", until=timezone.now() - timedelta(minutes=1))  # ended
+    caller_block(company=company_b, number="01099990001")
+
+    seen, sizes = walk_pages(api_as(manager_a), "blocked-numbers")
+
+    assert seen == newest_first
+    assert sizes == [50, 3]
+
+
+def test_the_last_page_has_no_next_cursor_even_when_full(manager_a, company_a, api_as):
+    newest_first = many_blocks(company_a, 4, same_time_from=4)
+
+    seen, sizes = walk_pages(api_as(manager_a), "blocked-numbers", limit=2)
+
+    assert seen == newest_first
+    assert sizes == [2, 2]
+
+
+def test_a_block_made_while_paging_neither_repeats_nor_hides_a_row(manager_a, company_a, api_as):
+    newest_first = many_blocks(company_a, 4, same_time_from=4)
+    client = api_as(manager_a)
+    first = client.get("blocked-numbers", limit=2).json()
+
+    caller_block(company=company_a, number="01055550000")  # newer than every block listed
+    rest = client.get("blocked-numbers", limit=2, cursor=first["next_cursor"]).json()
+
+    assert [b["id"] for b in first["items"] + rest["items"]] == newest_first
+    assert rest["next_cursor"] is None
+
+
+def test_a_cursor_keeps_to_the_number_and_the_ended_blocks_asked_for(manager_a, company_a, api_as):
+    many_blocks(company_a, 3, same_time_from=3)
+    ended = caller_block(company=company_a, number="01055556666", until=timezone.now() - timedelta(minutes=1))
+    client = api_as(manager_a)
+
+    seen, sizes = walk_pages(client, "blocked-numbers", limit=1, include_ended="true")
+    searched, _sizes = walk_pages(client, "blocked-numbers", limit=1, include_ended="true", number="+82 10-5555-6666")
+
+    assert len(seen) == len(set(seen)) == 4 and ended.pk in seen
+    assert searched == [ended.pk]
+
+
+def test_another_companys_cursor_shows_only_my_blocks(admin_user, manager_b, company_a, api_as, blocked_b):
+    many_blocks(company_a, 3, same_time_from=3)
+    BlockedCaller.objects.filter(pk=blocked_b.pk).update(blocked_at=timezone.now() - timedelta(days=2))  # oldest
+    admin_page = api_as(admin_user).get("blocked-numbers", limit=1).json()
+    assert admin_page["items"][0]["company_id"] == company_a.pk
+
+    response = api_as(manager_b).get("blocked-numbers", cursor=admin_page["next_cursor"])
+
+    assert ids(response) == [blocked_b.pk]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "W10:abc", "eyJ4IjoxfQ", "a" * 500])
+def test_a_bad_cursor_is_a_400_at_its_field(manager_a, api_as, blocked_a, cursor):
+    response = api_as(manager_a).get("blocked-numbers", cursor=cursor, headers=EN)
+
+    assert response.status_code == 400 and error_code(response) == "invalid_cursor"
+    assert response.json()["error"] == {
+        "code": "invalid_cursor",
+        "message": "This cursor is not one the API gave out.",
+        "fields": {"cursor": ["Invalid cursor."]},
+    }
+
+
+def test_a_cursor_of_the_call_log_is_refused(admin_user, api_as, seeded_calls, blocked_a):
+    client = api_as(admin_user)
+    calls_cursor = client.get("calls", limit=1).json()["next_cursor"]
+
+    response = client.get("blocked-numbers", cursor=calls_cursor)
+
+    assert response.status_code == 400 and error_code(response) == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"limit": "-1"}, "limit", "must be a whole number"),
+        ({"limit": "0"}, "limit", "Must be at least 1."),
+        ({"limit": "51"}, "limit", "Must be at most 50."),
+        ({"limit": "ten"}, "limit", "must be a whole number"),
+        ({"include_ended": "yes"}, "include_ended", "must be true or false"),
+        ({"include_ended": "1"}, "include_ended", "must be true or false"),
+        ({"number": "abc"}, "number", "Not in the expected format."),
+        ({"number": ""}, "number", "At least 1 characters."),
+        ({"number": "0" * 41}, "number", "At most 40 characters."),
+        ({"cursor": ""}, "cursor", "At least 1 characters."),
+    ],
+)
+def test_bad_list_parameters_are_a_422_at_their_field(manager_a, api_as, query, field, message):
+    response = api_as(manager_a).get("blocked-numbers", **query, headers=EN)
+
+    assert fields(response) == {field: [message]}
+
+
+def test_bad_list_parameters_are_told_in_korean_for_a_korean_reader(manager_a, api_as):
+    client = api_as(manager_a)
+
+    negative = client.get("blocked-numbers", limit="-1", headers={"Accept-Language": "ko"})
+    too_many = client.get("blocked-numbers", limit="51", headers={"Accept-Language": "ko"})
+
+    assert fields(negative) == {"limit": ["정수여야 합니다"]}
+    assert fields(too_many) == {"limit": ["50 이하여야 합니다."]}
 
 
 def test_blocked_numbers_need_a_token(db):

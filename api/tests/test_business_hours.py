@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import translation
 
-from api.tests.conftest import error_code
+from api.tests.conftest import error_code, fields
 from calls import selectors_hours
 from calls.forms_hours import BusinessHoursForm
 from calls.models import BusinessHours, ClosedDay, Queue
@@ -31,17 +31,6 @@ def hours_a(company_a):
     hours = BusinessHours.objects.create(company=company_a, name="Weekdays", **{**WEEK, "tuesday": "09:00-18:00"})
     hours.closed_days.create(day=date(2026, 12, 25), name="성탄절")
     return hours
-
-
-@pytest.fixture
-def hours_b(company_b):
-    return BusinessHours.objects.create(company=company_b, name="Theirs", monday="10:00-17:00")
-
-
-def fields(response) -> dict:
-    assert response.status_code == 422, response.json()
-    assert error_code(response) == "validation_error"
-    return response.json()["error"]["fields"]
 
 
 # --- reads ------------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from accounts.models import Role
 from api import services
-from api.tests.conftest import JsonClient, error_code
+from api.tests.conftest import JsonClient, error_code, fields
 from calls.forms import QueueForm
 from calls.models import BusinessHours, Call, CallState, Direction, Queue
 
@@ -36,17 +36,6 @@ def queue_b(company_b):
 @pytest.fixture
 def hours_a(company_a):
     return BusinessHours.objects.create(company=company_a, name="Weekdays", monday="09:00-18:00")
-
-
-@pytest.fixture
-def hours_b(company_b):
-    return BusinessHours.objects.create(company=company_b, name="Theirs", monday="10:00-17:00")
-
-
-def fields(response) -> dict:
-    assert response.status_code == 422, response.json()
-    assert error_code(response) == "validation_error"
-    return response.json()["error"]["fields"]
 
 
 def page_errors(company, data: dict, *, instance=None) -> dict:
