@@ -8,7 +8,8 @@ from pbx.encryption import blind_index
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
     list_display = ["name", "number", "company", "ring_timeout_seconds", "wrapup_seconds", "max_wait_seconds",
-                    "business_hours"]  # fmt: skip
+                    "overflow_queue", "business_hours"]  # fmt: skip
+    list_select_related = ["company", "overflow_queue", "business_hours"]
     list_filter = ["company"]
     filter_horizontal = ["members"]
 

@@ -353,3 +353,15 @@ def test_the_call_page_says_which_queue_the_caller_moved_on_from(client, manager
     body = client.get(reverse("calls:detail", args=[call.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "moved on from Support (7000)" in body
     assert "The caller moved on to the overflow queue" in body
+
+
+def test_the_admin_lists_where_queues_overflow_and_refuses_another_companys(client, admin_user, queue_a, queue_b):
+    client.force_login(admin_user)
+    fields = {**_queue_fields("Spill", "7104"), "company": queue_a.company_id, "strategy": "LONGEST_IDLE",
+              "overflow_queue": queue_b.pk}  # fmt: skip
+    response = client.post(reverse("admin:calls_queue_add"), fields, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and "That queue belongs to another company." in response.content.decode()
+    saved = client.post(reverse("admin:calls_queue_add"), {**fields, "overflow_queue": queue_a.pk})
+    assert saved.status_code == 302
+    assert Queue.objects.get(number="7104").overflow_queue == queue_a
+    assert client.get(reverse("admin:calls_queue_changelist")).status_code == 200
