@@ -330,10 +330,8 @@ def _queue_hours(*, open_now: bool):
 
 
 async def test_queue_call_outside_business_hours_hears_the_closed_message_and_is_recorded_as_after_hours(fake, center):
-    from asgiref.sync import sync_to_async
-
     fake.add_endpoint("1001", Phone.answer_after(ms=100))
-    await sync_to_async(_queue_hours)(open_now=False)
+    await wait_for_db(lambda: _queue_hours(open_now=False) or True)
     async with running_telephony(config_for(fake)):
         call = await fake.place_call(exten="5000", caller_number="0212345678")
         record = await wait_for_db(the_call, what="call record")
@@ -347,11 +345,9 @@ async def test_queue_call_outside_business_hours_hears_the_closed_message_and_is
 
 
 async def test_queue_call_within_business_hours_reaches_an_agent(fake, center):
-    from asgiref.sync import sync_to_async
-
     fake.add_endpoint("1001", Phone.answer_after(ms=100))
     fake.add_endpoint("1002", Phone.answer_after(ms=100))
-    await sync_to_async(_queue_hours)(open_now=True)
+    await wait_for_db(lambda: _queue_hours(open_now=True) or True)
     async with running_telephony(config_for(fake)):
         call = await fake.place_call(exten="5000", caller_number="0212345678")
         await wait_for_db(lambda: "ON_CALL" in (state("1001"), state("1002")), what="answered by an agent")
@@ -361,10 +357,8 @@ async def test_queue_call_within_business_hours_reaches_an_agent(fake, center):
 
 
 async def test_a_caller_the_dialplan_cannot_take_back_after_hours_is_hung_up_not_left_in_silence(fake, center):
-    from asgiref.sync import sync_to_async
-
     fake.refusals["/continue"] = (500, "Allocation failed")
-    await sync_to_async(_queue_hours)(open_now=False)
+    await wait_for_db(lambda: _queue_hours(open_now=False) or True)
     async with running_telephony(config_for(fake)):
         call = await fake.place_call(exten="5000", caller_number="0212345678")
         record = await wait_for_db(the_call, what="call record")
@@ -375,14 +369,12 @@ async def test_a_caller_the_dialplan_cannot_take_back_after_hours_is_hung_up_not
 
 @pytest.mark.parametrize("exten", ["1001", "5000"], ids=["direct", "queue"])
 async def test_a_blocked_number_is_refused_without_ringing_anyone_and_recorded_as_blocked(fake, center, exten):
-    from asgiref.sync import sync_to_async
-
     from calls.models import Queue
     from calls.services_blocking import caller_block
 
     fake.add_endpoint("1001", Phone.answer_after(ms=100))
-    company = await sync_to_async(lambda: Queue.objects.get(number="5000").company)()
-    await sync_to_async(caller_block)(company=company, number="+82 10-9999-0000", reason="욕설")
+    company = await wait_for_db(lambda: Queue.objects.get(number="5000").company)
+    await wait_for_db(lambda: caller_block(company=company, number="+82 10-9999-0000", reason="욕설"))
     async with running_telephony(config_for(fake)):
         call = await fake.place_call(exten=exten, caller_number="01099990000")  # the same number, as dialed at home
         record = await wait_for_db(the_call, what="call record")
@@ -401,16 +393,15 @@ async def test_a_blocked_number_is_refused_without_ringing_anyone_and_recorded_a
 async def test_a_block_that_ended_no_longer_refuses(fake, center):
     from datetime import timedelta
 
-    from asgiref.sync import sync_to_async
     from django.utils import timezone
 
     from calls.models import Queue
     from calls.services_blocking import caller_block
 
     fake.add_endpoint("1001", Phone.answer_after(ms=100))
-    company = await sync_to_async(lambda: Queue.objects.get(number="5000").company)()
+    company = await wait_for_db(lambda: Queue.objects.get(number="5000").company)
     yesterday = timezone.now() - timedelta(days=1)
-    await sync_to_async(caller_block)(company=company, number="010-9999-0000", until=yesterday)
+    await wait_for_db(lambda: caller_block(company=company, number="010-9999-0000", until=yesterday))
     async with running_telephony(config_for(fake)):
         call = await fake.place_call(exten="1001", caller_number="01099990000")
         await wait_for_db(lambda: state("1001") == "ON_CALL", what="the caller reaches the agent")
