@@ -11,6 +11,7 @@ from functools import partial
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -439,6 +440,20 @@ def _agents_claim_in_steps(claims: list[tuple[int, str]]) -> dict[int, ClaimFoun
             found[agent_id] = ClaimFound(applied[agent_id] is not None, False, state, row.endpoint_online,
                                          row.extension)  # fmt: skip
     return found
+
+
+# An agent in one of these states works the queues they belong to: they take, or are taking, its calls.
+WORKING_STATES = (ActivityState.CALLING, ActivityState.ON_CALL, ActivityState.POST_PROCESSING)
+
+
+def agents_working_exist(*, company_id: int, among_ids=None) -> bool:
+    """Whether any of the company's agents (`among_ids`: a queue's members) works now: READY with a phone to ring,
+    or ringing, on a call or in wrap-up. A queue without any is unstaffed (Queue.overflow_when_unstaffed)."""
+    agents = User.objects.filter(company_id=company_id, role=Role.AGENT, is_active=True)
+    if among_ids is not None:
+        agents = agents.filter(pk__in=list(among_ids))
+    ready = Q(activity_state=ActivityState.READY, endpoint_online=True, extension__isnull=False)
+    return agents.filter(ready | Q(activity_state__in=WORKING_STATES)).exists()
 
 
 def agents_ready_longest_idle(*, company_id: int, among_ids=None, limit: int) -> list[tuple[int, str]]:

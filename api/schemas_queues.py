@@ -56,6 +56,9 @@ class QueueOut(Schema):
     member_ids: list[int] = Field(description="The agents who take the calls; [] when every agent of the company does.")
     business_hours_id: int | None = Field(description="The business hours the queue keeps; null: always open.")
     overflow_queue_id: int | None = Field(description="Where callers go at the maximum wait; null: the call ends.")
+    overflow_when_unstaffed: bool = Field(
+        description="Callers move on to the overflow queue at once while none of the queue's agents works."
+    )
     is_active: bool = Field(description="An inactive queue takes no calls; its history stays.")
     waiting: int = Field(description="Callers waiting in the queue now (0 for an inactive queue).")
     longest_waiting_since: datetime | None = Field(
@@ -84,6 +87,7 @@ class QueueIn(BodyIn):
     member_ids: MemberIds = Field(default_factory=list)
     business_hours_id: BusinessHoursId = None
     overflow_queue_id: OverflowQueueId = None
+    overflow_when_unstaffed: StrictBool = _default("overflow_when_unstaffed")
     is_active: StrictBool = _default("is_active")
 
 
@@ -97,6 +101,7 @@ class QueuePatchIn(BodyIn):
     member_ids: MemberIds = None
     business_hours_id: BusinessHoursId = None
     overflow_queue_id: OverflowQueueId = None
+    overflow_when_unstaffed: StrictBool = None
     is_active: StrictBool = Field(default=None, description="false deactivates the queue (there is no DELETE).")
 
 
@@ -114,6 +119,7 @@ def queue_out(queue: Queue, waiting: QueueWaiting | None) -> dict:
         "member_ids": sorted(member.pk for member in queue.members.all()),
         "business_hours_id": queue.business_hours_id,
         "overflow_queue_id": queue.overflow_queue_id,
+        "overflow_when_unstaffed": queue.overflow_when_unstaffed,
         "is_active": queue.is_active,
         "waiting": waiting.waiting if waiting else 0,
         "longest_waiting_since": local(waiting.oldest_at, zone_of(queue.company)) if waiting else None,

@@ -115,6 +115,7 @@ class QueueForm(forms.ModelForm):
             "members",
             "business_hours",
             "overflow_queue",
+            "overflow_when_unstaffed",
             "is_active",
         ]
         widgets = {"members": forms.CheckboxSelectMultiple}

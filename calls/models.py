@@ -178,6 +178,14 @@ class Queue(models.Model):
             "None: the call ends at the maximum wait."
         ),
     )
+    overflow_when_unstaffed = models.BooleanField(
+        _("move on at once when nobody works the queue"),
+        default=False,
+        help_text=_(
+            "With an overflow queue: while none of this queue's agents is ready, ringing, on a call or in wrap-up, "
+            "callers move on to it at once instead of waiting for the maximum wait."
+        ),
+    )
     business_hours = models.ForeignKey(
         BusinessHours,
         on_delete=models.SET_NULL,

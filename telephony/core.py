@@ -69,6 +69,15 @@ class Incoming:
 
 
 @dataclass(frozen=True)
+class QueueUnstaffed:
+    """None of the queue's agents is working (ready, ringing, talking or in wrap-up), and the queue sends its callers
+    on at once in that case (Queue.overflow_when_unstaffed)."""
+
+    queue_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class AgentClaimed:
     """The engine atomically moved this agent READY → CALLING for this call."""
 
@@ -412,6 +421,8 @@ def handle(session: CallSession, event, at: datetime) -> list[Action]:
             return _callback_start(session, event)
         case AgentClaimed():
             return _agent_claimed(session, event)
+        case QueueUnstaffed():
+            return _queue_unstaffed(session, event)
         case AgentUnavailable():
             return _agent_unavailable(session, event)
         case OriginateFailed():
@@ -594,20 +605,30 @@ def _timer(s: CallSession, e: TimerFired) -> list[Action]:
     return []
 
 
+def _queue_unstaffed(s: CallSession, e: QueueUnstaffed) -> list[Action]:
+    """Nobody works the queue the caller waits in: they move on now, if it has an open overflow queue. A ringing
+    offer (an agent came back meanwhile) or a move already made leaves them where they are."""
+    if s.phase != Phase.WAITING or not s.is_queue or s.route.queue_id != e.queue_id or not _may_overflow(s, e.at):
+        return []
+    return _overflow(s, e.at, reason="unstaffed")
+
+
 def _may_overflow(s: CallSession, at: datetime) -> bool:
     """The queue has somewhere to send its callers at the maximum wait, and that queue is open now."""
     target = s.route.overflow
     return target is not None and (target.hours is None or target.hours.is_open(at))
 
 
-def _overflow(s: CallSession, at: datetime) -> list[Action]:
-    """The caller leaves this queue's line for the overflow queue's, keeping their place by the time they called."""
+def _overflow(s: CallSession, at: datetime, *, reason: str = "max_wait") -> list[Action]:
+    """The caller leaves this queue's line for the overflow queue's, keeping their place by the time they called;
+    `reason`: the maximum wait ran out, or nobody works the queue ("unstaffed")."""
     left, target = s.route, s.route.overflow
     s.overflowed_from = s.overflowed_from or left.queue_id
     s.route, s.phase, s.overflow_due = target, Phase.WAITING, False
     s.max_wait_until = at + timedelta(seconds=target.max_wait)
+    detail = {"from_queue": left.queue_id, "to_queue": target.queue_id, "reason": reason}
     return [
-        RecordEvent("overflowed", s.caller_channel_id, at, {"from_queue": left.queue_id, "to_queue": target.queue_id}),
+        RecordEvent("overflowed", s.caller_channel_id, at, detail),
         Dequeue(),
         RecordOverflow(queue_id=target.queue_id, from_queue_id=s.overflowed_from, at=at),
         Enqueue(queue_id=target.queue_id, company_id=target.company_id, since=s.waiting_since or at),

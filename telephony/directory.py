@@ -19,6 +19,7 @@ from accounts.services import (
     TelephonyChange,
     agents_claim,
     agents_ready_longest_idle,
+    agents_working_exist,
     telephony_changes_decide,
 )
 from accounts.states import ActivityState
@@ -175,16 +176,27 @@ class Claim:
 MAX_QUEUE_CLAIMS = 200
 
 
-def claim_for_queues(*, waiting: list[tuple[str, int]]) -> dict[str, Claim]:
+@dataclass(frozen=True)
+class QueueRound:
+    claims: dict[str, Claim]  # call key -> the agent now CALLING for it
+    unstaffed: frozenset[int]  # queues that send callers on when nobody works them, and nobody does
+
+
+def claim_for_queues(*, waiting: list[tuple[str, int]]) -> QueueRound:
     """Agents, now CALLING, for waiting queue calls given as (call key, queue id), longest-waiting first: each call
     gets the longest-idle READY agent of its queue (its members, or the whole company) not given to a call before
-    it. A call left out waits for the next round (nobody free, or their agent was taken meanwhile).
+    it. A call left out waits for the next round (nobody free, or their agent was taken meanwhile). A queue with no
+    agent free that sends its callers on when nobody works it is looked at once more: is anyone working it at all?
 
     A read of the candidates per queue and one claim statement for every call (agents_claim): a round costs the
     same few round trips for one call as for two hundred."""
     waiting = waiting[:MAX_QUEUE_CLAIMS]
     queue_ids = {queue_id for _key, queue_id in waiting}
-    companies = dict(Queue.objects.filter(pk__in=queue_ids, is_active=True).values_list("pk", "company_id"))
+    rows = Queue.objects.filter(pk__in=queue_ids, is_active=True).values_list(
+        "pk", "company_id", "overflow_when_unstaffed", "overflow_queue_id"
+    )
+    companies = {pk: company_id for pk, company_id, _unstaffed, _overflow in rows}
+    leave_when_unstaffed = {pk for pk, _company, unstaffed, overflow in rows if unstaffed and overflow}
     members: dict[int, list[int]] = {}
     for queue_id, user_id in Queue.members.through.objects.filter(queue_id__in=companies).values_list(
         "queue_id", "user_id"
@@ -203,11 +215,18 @@ def claim_for_queues(*, waiting: list[tuple[str, int]]) -> dict[str, Claim]:
             taken.add(agent[0])
             chosen.append((key, *agent))
     found = agents_claim([(agent_id, f"call {key}") for key, agent_id, _extension in chosen])
-    return {
+    claims = {
         key: Claim(agent_id, agent_endpoint(extension))
         for key, agent_id, extension in chosen
         if found[agent_id].claimed
     }
+    unstaffed = frozenset(
+        queue_id
+        for queue_id in leave_when_unstaffed
+        if not candidates[queue_id]
+        and not agents_working_exist(company_id=companies[queue_id], among_ids=members.get(queue_id))
+    )
+    return QueueRound(claims, unstaffed)
 
 
 def claim_agents(*, claims: list[tuple[int, str]]) -> list[tuple[Claim | None, str]]:

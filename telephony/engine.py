@@ -163,9 +163,10 @@ class Matcher:
         if not self.waiting:
             return
         in_line = sorted(self.waiting.items(), key=lambda kv: kv[1][0])
-        claims = await self.engine.db.run(
+        queue_round = await self.engine.db.run(
             directory.claim_for_queues, waiting=[(key, queue_id) for key, (_since, queue_id, _company) in in_line]
         )
+        claims = queue_round.claims
         for key, claim in claims.items():
             self.waiting.pop(key, None)
             worker = self.engine.workers.get(key)
@@ -173,6 +174,13 @@ class Matcher:
                 self.engine.writer.add(key, core.claim_given_back(claim.agent_id), time.monotonic())
                 continue
             worker.post(core.AgentClaimed(claim.agent_id, claim.endpoint, datetime.now(UTC)))
+        if queue_round.unstaffed:
+            now = datetime.now(UTC)
+            for key, (_since, queue_id, _company) in list(self.waiting.items()):
+                worker = self.engine.workers.get(key)
+                if queue_id in queue_round.unstaffed and worker is not None and not worker.done:
+                    # The call stays in line until its worker moves it on (Dequeue): the core may decide it stays.
+                    worker.post(core.QueueUnstaffed(queue_id, now))
         if claims and self.waiting:
             self.poked.set()  # agents may be left for calls that waited behind a full round
 

@@ -83,6 +83,7 @@ def test_manager_lists_their_companys_queues_with_every_field(manager_a, api_as,
             "member_ids": [agent_a.pk],
             "business_hours_id": hours_a.pk,
             "overflow_queue_id": None,
+            "overflow_when_unstaffed": False,
             "is_active": True,
             "waiting": 0,
             "longest_waiting_since": None,
@@ -462,4 +463,6 @@ def test_a_queue_overflows_to_another_active_queue_of_its_company(manager_a, api
     assert set(fields(itself)) == set(fields(theirs)) == {"overflow_queue_id"}
     assert cleared.json()["overflow_queue_id"] is None
     assert Queue.objects.get(pk=queue_a.pk).overflow_queue_id == backup["id"]
+    at_once = client.patch(f"queues/{queue_a.pk}", {"overflow_when_unstaffed": True}).json()
+    assert (at_once["overflow_when_unstaffed"], at_once["overflow_queue_id"]) == (True, backup["id"])
     assert client.patch(f"queues/{queue_a.pk}", {"overflow_queue_id": None}).json()["overflow_queue_id"] is None

@@ -259,7 +259,7 @@ def test_max_wait_moves_a_waiting_caller_to_the_overflow_queue_keeping_their_pla
     assert core.StartTimer("max_wait", 90) in actions
     assert of(actions, core.RecordOverflow) == [core.RecordOverflow(queue_id=4, from_queue_id=3, at=later)]
     [moved] = of(actions, core.RecordEvent)
-    assert (moved.kind, moved.detail) == ("overflowed", {"from_queue": 3, "to_queue": 4})
+    assert (moved.kind, moved.detail) == ("overflowed", {"from_queue": 3, "to_queue": 4, "reason": "max_wait"})
     assert session.route == OVERFLOW_ROUTE and session.phase == core.Phase.WAITING
 
 
@@ -288,6 +288,19 @@ def test_a_ringing_agent_may_still_answer_and_the_caller_moves_on_only_if_they_d
     core.handle(answered, TimerFired("max_wait", AT), AT)
     actions = core.handle(answered, event("StasisStart", LEG, "Up"), AT)
     assert of(actions, core.RecordAnswer) and not of(actions, core.RecordOverflow)
+
+
+def test_a_caller_in_a_queue_nobody_works_moves_on_at_once_unless_an_agent_rings_already():
+    session = waiting_call_that_overflows()
+    assert core.handle(session, core.QueueUnstaffed(queue_id=99, at=AT), AT) == []  # another queue's news
+    actions = core.handle(session, core.QueueUnstaffed(queue_id=3, at=AT), AT)
+    assert of(actions, core.RecordOverflow) == [core.RecordOverflow(queue_id=4, from_queue_id=3, at=AT)]
+    assert of(actions, core.RecordEvent)[0].detail["reason"] == "unstaffed"
+    assert core.handle(session, core.QueueUnstaffed(queue_id=3, at=AT), AT) == []  # moved on already
+
+    ringing = waiting_call_that_overflows()
+    core.handle(ringing, AgentClaimed(7, "PJSIP/1001", AT), AT)
+    assert core.handle(ringing, core.QueueUnstaffed(queue_id=3, at=AT), AT) == []
 
 
 def test_a_closed_overflow_queue_takes_no_one_and_the_call_ends_at_the_max_wait():

@@ -333,6 +333,28 @@ async def test_queue_caller_past_the_max_wait_moves_to_the_overflow_queue_and_it
         assert 2.5 <= call.wait_seconds <= 6
 
 
+async def test_queue_nobody_works_passes_its_caller_straight_to_the_overflow_queue(call_center):
+    company, _agents, queue = call_center
+
+    def night_queue():
+        backup = Queue.objects.create(company=company, name="Backup", number="1051", max_wait_seconds=60)
+        backup.members.set(User.objects.filter(extension="1001"))
+        queue.members.set(User.objects.filter(extension="1002"))
+        User.objects.filter(extension="1002").update(activity_state="AWAY")
+        Queue.objects.filter(pk=queue.pk).update(overflow_queue=backup, overflow_when_unstaffed=True)
+        return backup
+
+    backup = await wait_for_db(night_queue)
+    async with running_telephony(LAB_CONFIG):
+        agent_phone = await phone("uas_answer.xml", 5070)
+        customer = await caller("1050", talk_ms=4000)
+        [call] = await wait_for_db(ended, 40, what="the call to end")
+        await finish(agent_phone, customer)
+        assert (call.disposition, call.agent.extension) == ("ANSWERED", "1001")
+        assert (call.queue_id, call.overflowed_from_id) == (backup.pk, queue.pk)
+        assert call.wait_seconds < 2.5  # not the dialed queue's 120 s maximum wait
+
+
 def _closed_all_week(queue: Queue) -> BusinessHours:
     hours = BusinessHours.objects.create(company=queue.company, name="Never open")  # every weekday blank: closed
     Queue.objects.filter(pk=queue.pk).update(business_hours=hours)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import ActivityChange, User
-from calls.models import Call, CallEvent, Offer
+from calls.models import Call, CallEvent, Offer, Queue
 from companies.models import PauseReason
 from telephony.fake_ari import Phone
 from telephony.tests.support import config_for, make_call_center, running_telephony, wait_for_db
@@ -369,7 +369,6 @@ async def test_a_caller_the_dialplan_cannot_take_back_after_hours_is_hung_up_not
 
 @pytest.mark.parametrize("exten", ["1001", "5000"], ids=["direct", "queue"])
 async def test_a_blocked_number_is_refused_without_ringing_anyone_and_recorded_as_blocked(fake, center, exten):
-    from calls.models import Queue
     from calls.services_blocking import caller_block
 
     fake.add_endpoint("1001", Phone.answer_after(ms=100))
@@ -395,7 +394,6 @@ async def test_a_block_that_ended_no_longer_refuses(fake, center):
 
     from django.utils import timezone
 
-    from calls.models import Queue
     from calls.services_blocking import caller_block
 
     fake.add_endpoint("1001", Phone.answer_after(ms=100))
@@ -411,8 +409,6 @@ async def test_a_block_that_ended_no_longer_refuses(fake, center):
 
 
 async def test_a_caller_past_the_max_wait_moves_to_the_overflow_queue_and_is_answered_there(fake, center):
-    from calls.models import Queue
-
     company, _agents, first = center
     fake.add_endpoint("1002", Phone.answer_after(ms=100))
 
@@ -434,3 +430,27 @@ async def test_a_caller_past_the_max_wait_moves_to_the_overflow_queue_and_is_ans
         assert record.wait_seconds >= 1
         kinds = await wait_for_db(lambda: list(CallEvent.objects.values_list("kind", flat=True)))
         assert "overflowed" in kinds and "max_wait_exceeded" not in kinds
+
+
+async def test_a_caller_of_a_queue_nobody_works_moves_on_at_once(fake, center):
+    company, _agents, first = center
+    fake.add_endpoint("1002", Phone.answer_after(ms=100))
+
+    def night_queue():
+        backup = Queue.objects.create(company=company, name="Backup", number="5001", max_wait_seconds=60)
+        backup.members.set(User.objects.filter(extension="1002"))
+        first.members.set(User.objects.filter(extension="1001"))
+        Queue.objects.filter(pk=first.pk).update(overflow_queue=backup, overflow_when_unstaffed=True)
+        User.objects.filter(extension="1001").update(activity_state="AWAY")  # the queue's only agent is away
+        return backup
+
+    backup = await wait_for_db(night_queue)
+    async with running_telephony(config_for(fake)):
+        call = await fake.place_call(exten="5000", caller_number="01099998888")
+        await wait_for_db(lambda: state("1002") == "ON_CALL", 5, what="the backup queue's agent answers")
+        await call.hangup()
+        record = await wait_for_db(lambda: Call.objects.filter(state="ENDED").first(), 10)
+        assert (record.queue_id, record.overflowed_from_id) == (backup.pk, first.pk)
+        assert record.wait_seconds < 5  # not the first queue's 120 s maximum wait
+        moved = await wait_for_db(lambda: CallEvent.objects.filter(kind="overflowed").first())
+        assert moved.detail["reason"] == "unstaffed"
