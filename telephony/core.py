@@ -582,27 +582,32 @@ def _timer(s: CallSession, e: TimerFired) -> list[Action]:
     if e.name == RING_TIMER and s.phase == Phase.RINGING and s.offer and not s.offer.answered:
         s.offer.hung_up_by_us = "timeout"
         return [RecordEvent("ring_timeout", s.offer.channel_id, e.at), Hangup(s.offer.channel_id, "no_answer")]
-    if e.name == MAX_WAIT_TIMER and s.is_queue and s.phase in (Phase.WAITING, Phase.RINGING) and _may_overflow(s, e.at):
+    if e.name == MAX_WAIT_TIMER and s.is_queue and s.phase in (Phase.WAITING, Phase.RINGING):
+        return _max_wait_reached(s, e.at)
+    return []
+
+
+def _max_wait_reached(s: CallSession, at: datetime) -> list[Action]:
+    """The caller moves on to the overflow queue (once a ringing agent has not answered), or is let go."""
+    if _may_overflow(s, at):
         if s.overflow_due:
             return []  # said already (the timer started again by a reconcile)
         if s.phase == Phase.WAITING:
-            return _overflow(s, e.at)
+            return _overflow(s, at)
         # An agent's phone rings: they may still answer. If they do not, the caller moves on then.
         s.overflow_due = True
-        return [RecordEvent("overflow_due", s.caller_channel_id, e.at)]
-    if e.name == MAX_WAIT_TIMER and s.is_queue and s.phase in (Phase.WAITING, Phase.RINGING):
-        actions: list[Action] = [RecordEvent("max_wait_exceeded", s.caller_channel_id, e.at), Dequeue(),
-                                 CancelTimer(RING_TIMER)]  # fmt: skip
-        if s.offer and not s.offer.gone:
-            s.offer.hung_up_by_us = "withdrawn"
-            actions.append(Hangup(s.offer.channel_id, "normal"))
-        s.caller_gone = True
-        actions.append(Hangup(s.caller_channel_id, "normal"))
-        # keep_offer: a ringing agent's offer is closed, and the agent freed, when their leg's ChannelDestroyed comes.
-        return actions + _finish(
-            s, "ABANDONED", "SYSTEM", cause=None, cause_text="Maximum wait exceeded", at=e.at, keep_offer=True
-        )
-    return []
+        return [RecordEvent("overflow_due", s.caller_channel_id, at)]
+    actions: list[Action] = [RecordEvent("max_wait_exceeded", s.caller_channel_id, at), Dequeue(),
+                             CancelTimer(RING_TIMER)]  # fmt: skip
+    if s.offer and not s.offer.gone:
+        s.offer.hung_up_by_us = "withdrawn"
+        actions.append(Hangup(s.offer.channel_id, "normal"))
+    s.caller_gone = True
+    actions.append(Hangup(s.caller_channel_id, "normal"))
+    # keep_offer: a ringing agent's offer is closed, and the agent freed, when their leg's ChannelDestroyed comes.
+    return actions + _finish(
+        s, "ABANDONED", "SYSTEM", cause=None, cause_text="Maximum wait exceeded", at=at, keep_offer=True
+    )
 
 
 def _queue_unstaffed(s: CallSession, e: QueueUnstaffed) -> list[Action]:

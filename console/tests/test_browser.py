@@ -482,8 +482,11 @@ def test_manager_sets_business_hours_for_a_queue_and_the_wallboard_follows_them(
 
     page.goto(console_server.url + f"/calls/queues/{queue.pk}/")
     page.select_option("select[name=business_hours]", label="평일")
+    page.select_option("select[name=overflow_queue]", label="결제 (7100)")
+    page.check("input[name=overflow_when_unstaffed]")
     page.click("button:has-text('저장')")
     expect(page.locator("table")).to_contain_text("평일")
+    expect(page.locator("td[data-overflow]").first).to_contain_text("→ 결제 7100 · 근무자 없으면 바로")
 
     page.goto(console_server.url + "/console/wallboard/")
     wait_live(page)
@@ -520,6 +523,15 @@ def test_manager_blocks_an_abusive_callers_number_from_the_call_and_lifts_it(con
     expect(row).to_contain_text("010-7777-8888")
     expect(row).to_contain_text(manager.first_name)
     shoot(page, "blocked-numbers")
+    # Found however it is written; a number never blocked is said to be so.
+    page.fill("[data-blocked-search] input[name=number]", "+82 10 7777 8888")
+    page.click("[data-blocked-search] button")
+    expect(page.locator("tr[data-blocked-number]")).to_have_count(1)
+    page.fill("[data-blocked-search] input[name=number]", "010-1234-0000")
+    page.click("[data-blocked-search] button")
+    expect(page.locator("table >> text=이 번호는 차단되어 있지 않습니다.")).to_be_visible()
+    page.click("[data-blocked-search] >> text=모두 보기")
+    row = page.locator("tr[data-blocked-number]")
     row.locator("[data-unblock]").click()
     expect(page.locator("tr[data-blocked-number]")).to_have_count(0)
     assert page.csp_errors == []

@@ -48,6 +48,19 @@ def make_call_center(*, extensions: list[str], queue_number: str | None = None, 
     return company, agents, queue
 
 
+def overflow_to_backup(
+    queue: Queue, *, number: str, taken_by: str, absent: str, state: str = "TRAINING", **queue_fields
+) -> Queue:
+    """A queue "Backup" (`number`) whose only agent is on extension `taken_by`, that `queue` overflows to; `queue`'s
+    only agent (on `absent`) is put in `state`, so nobody there takes the call; `queue_fields` change `queue` too."""
+    backup = Queue.objects.create(company=queue.company, name="Backup", number=number, max_wait_seconds=60)
+    backup.members.set(User.objects.filter(extension=taken_by))
+    queue.members.set(User.objects.filter(extension=absent))
+    User.objects.filter(extension=absent).update(activity_state=state)
+    Queue.objects.filter(pk=queue.pk).update(overflow_queue=backup, **queue_fields)
+    return backup
+
+
 @contextlib.asynccontextmanager
 async def running_telephony(config: AriConfig, *, timeout: float = 15.0):
     """The telephony task as the server runs it, connected and reconciled."""

@@ -23,7 +23,7 @@ from calls.models import BusinessHours, Call, Queue
 from telephony.ari import AriConfig, _basic_auth
 from telephony.connection import EVENTS_READ
 from telephony.core import CLOSED_CONTEXT
-from telephony.tests.support import make_call_center, running_telephony, wait_for_db, wait_until
+from telephony.tests.support import make_call_center, overflow_to_backup, running_telephony, wait_for_db, wait_until
 
 LAB_CONFIG = AriConfig(host="127.0.0.1", port=8088, user="ari-user", password="ari-secret", app="pbx_ari")
 # The lab's build (shared/asterisk-lab/README.md), for the tests that use its console.
@@ -312,17 +312,10 @@ async def test_queue_max_wait_reached_while_an_agent_rings_frees_that_agent(call
 
 
 async def test_queue_caller_past_the_max_wait_moves_to_the_overflow_queue_and_its_agent_answers(call_center):
-    company, _agents, queue = call_center
-
-    def overflow_to_1001():
-        backup = Queue.objects.create(company=company, name="Backup", number="1051", max_wait_seconds=60)
-        backup.members.set(User.objects.filter(extension="1001"))
-        queue.members.set(User.objects.filter(extension="1002"))
-        User.objects.filter(extension="1002").update(activity_state="TRAINING")  # nobody in the dialed queue
-        Queue.objects.filter(pk=queue.pk).update(max_wait_seconds=3, overflow_queue=backup)
-        return backup
-
-    backup = await wait_for_db(overflow_to_1001)
+    _company, _agents, queue = call_center
+    backup = await wait_for_db(  # nobody in the dialed queue
+        lambda: overflow_to_backup(queue, number="1051", taken_by="1001", absent="1002", max_wait_seconds=3)
+    )
     async with running_telephony(LAB_CONFIG):
         agent_phone = await phone("uas_answer.xml", 5070)
         customer = await caller("1050", talk_ms=7000)  # answered on arrival: 3 s waiting, then the agent
@@ -334,17 +327,12 @@ async def test_queue_caller_past_the_max_wait_moves_to_the_overflow_queue_and_it
 
 
 async def test_queue_nobody_works_passes_its_caller_straight_to_the_overflow_queue(call_center):
-    company, _agents, queue = call_center
-
-    def night_queue():
-        backup = Queue.objects.create(company=company, name="Backup", number="1051", max_wait_seconds=60)
-        backup.members.set(User.objects.filter(extension="1001"))
-        queue.members.set(User.objects.filter(extension="1002"))
-        User.objects.filter(extension="1002").update(activity_state="AWAY")
-        Queue.objects.filter(pk=queue.pk).update(overflow_queue=backup, overflow_when_unstaffed=True)
-        return backup
-
-    backup = await wait_for_db(night_queue)
+    _company, _agents, queue = call_center
+    backup = await wait_for_db(
+        lambda: overflow_to_backup(
+            queue, number="1051", taken_by="1001", absent="1002", state="AWAY", overflow_when_unstaffed=True
+        )  # fmt: skip
+    )
     async with running_telephony(LAB_CONFIG):
         agent_phone = await phone("uas_answer.xml", 5070)
         customer = await caller("1050", talk_ms=4000)

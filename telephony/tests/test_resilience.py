@@ -13,7 +13,14 @@ from accounts.models import ActivityChange, User
 from calls.models import Call, Offer
 from telephony.fake_ari import FakeAsterisk, Phone
 from telephony.service import TelephonyService
-from telephony.tests.support import config_for, make_call_center, running_telephony, wait_for_db, wait_until
+from telephony.tests.support import (
+    config_for,
+    make_call_center,
+    overflow_to_backup,
+    running_telephony,
+    wait_for_db,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -226,16 +233,11 @@ async def test_a_second_process_stays_standby_and_takes_over_when_the_leader_die
 async def test_a_caller_waiting_when_the_process_restarts_keeps_the_queues_max_wait(fake):
     """The new leader rebuilds the waiting call from its record: its maximum wait still runs out (it used to wait
     with no deadline), counted from when it called, and the caller moves on to the overflow queue."""
-    from calls.models import Queue
 
     def center():
-        company, _agents, queue = make_call_center(extensions=["1001", "1002"], queue_number="5000", wrapup=0)
-        backup = Queue.objects.create(company=company, name="Backup", number="5001", max_wait_seconds=60)
-        backup.members.set(User.objects.filter(extension="1002"))
-        queue.members.set(User.objects.filter(extension="1001"))
-        User.objects.filter(extension="1001").update(activity_state="TRAINING")
+        _company, _agents, queue = make_call_center(extensions=["1001", "1002"], queue_number="5000", wrapup=0)
+        backup = overflow_to_backup(queue, number="5001", taken_by="1002", absent="1001", max_wait_seconds=3)
         User.objects.filter(extension="1002").update(activity_state="TRAINING")  # nobody until after the restart
-        Queue.objects.filter(pk=queue.pk).update(max_wait_seconds=3, overflow_queue=backup)
         return backup
 
     backup = await wait_for_db(center)

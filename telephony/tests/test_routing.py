@@ -8,7 +8,13 @@ from accounts.models import ActivityChange, User
 from calls.models import Call, CallEvent, Offer, Queue
 from companies.models import PauseReason
 from telephony.fake_ari import Phone
-from telephony.tests.support import config_for, make_call_center, running_telephony, wait_for_db
+from telephony.tests.support import (
+    config_for,
+    make_call_center,
+    overflow_to_backup,
+    running_telephony,
+    wait_for_db,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -409,18 +415,11 @@ async def test_a_block_that_ended_no_longer_refuses(fake, center):
 
 
 async def test_a_caller_past_the_max_wait_moves_to_the_overflow_queue_and_is_answered_there(fake, center):
-    company, _agents, first = center
+    _company, _agents, first = center
     fake.add_endpoint("1002", Phone.answer_after(ms=100))
-
-    def overflow_setup():
-        backup = Queue.objects.create(company=company, name="Backup", number="5001", max_wait_seconds=60)
-        backup.members.set(User.objects.filter(extension="1002"))
-        first.members.set(User.objects.filter(extension="1001"))
-        Queue.objects.filter(pk=first.pk).update(max_wait_seconds=1, overflow_queue=backup)
-        User.objects.filter(extension="1001").update(activity_state="TRAINING")  # nobody in the first queue
-        return backup
-
-    backup = await wait_for_db(overflow_setup)
+    backup = await wait_for_db(
+        lambda: overflow_to_backup(first, number="5001", taken_by="1002", absent="1001", max_wait_seconds=1)
+    )
     async with running_telephony(config_for(fake)):
         call = await fake.place_call(exten="5000", caller_number="01099998888")
         await wait_for_db(lambda: state("1002") == "ON_CALL", 10, what="the backup queue's agent answers")
@@ -433,18 +432,13 @@ async def test_a_caller_past_the_max_wait_moves_to_the_overflow_queue_and_is_ans
 
 
 async def test_a_caller_of_a_queue_nobody_works_moves_on_at_once(fake, center):
-    company, _agents, first = center
+    _company, _agents, first = center
     fake.add_endpoint("1002", Phone.answer_after(ms=100))
-
-    def night_queue():
-        backup = Queue.objects.create(company=company, name="Backup", number="5001", max_wait_seconds=60)
-        backup.members.set(User.objects.filter(extension="1002"))
-        first.members.set(User.objects.filter(extension="1001"))
-        Queue.objects.filter(pk=first.pk).update(overflow_queue=backup, overflow_when_unstaffed=True)
-        User.objects.filter(extension="1001").update(activity_state="AWAY")  # the queue's only agent is away
-        return backup
-
-    backup = await wait_for_db(night_queue)
+    backup = await wait_for_db(  # the queue's only agent is away
+        lambda: overflow_to_backup(
+            first, number="5001", taken_by="1002", absent="1001", state="AWAY", overflow_when_unstaffed=True
+        )  # fmt: skip
+    )
     async with running_telephony(config_for(fake)):
         call = await fake.place_call(exten="5000", caller_number="01099998888")
         await wait_for_db(lambda: state("1002") == "ON_CALL", 5, what="the backup queue's agent answers")
