@@ -2,12 +2,9 @@
 behind a cursor (the console's own selectors, with the API's errors), and queues with the callers waiting in them
 (the wallboard's own figures)."""
 
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.core import signing
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
@@ -16,6 +13,7 @@ from api.errors import ApiError
 from calls import selectors as call_log
 from calls.models import AbuseReport, Call, Offer, Queue
 from calls.selectors_blocking import BlockedRow, blocked_page, open_reports_page
+from pbx.keyset_cursor import InvalidCursor, cursor_decode, cursor_encode
 
 BLOCKED_CURSOR_SALT = "api.blocked-numbers.cursor"
 # Open reports are listed oldest first, the others newest first: a cursor of one order means nothing in the other.
@@ -28,20 +26,11 @@ def _invalid_cursor() -> ApiError:
     return ApiError(400, "invalid_cursor", message, fields={"cursor": [_("Invalid cursor.")]})
 
 
-def _cursor_encode(salt: str, moment: datetime, pk: int) -> str:
-    return signing.dumps([moment.isoformat(), pk], salt=salt, compress=False)
-
-
 def _cursor_decode(salt: str, cursor: str) -> tuple[datetime, int]:
-    """The (time, id) of the last row a page showed; a cursor of another list or order, or made up, is a 400."""
     try:
-        at, pk = signing.loads(cursor, salt=salt)
-        moment = datetime.fromisoformat(at)
-    except (signing.BadSignature, ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeError):
+        return cursor_decode(cursor, salt=salt)
+    except InvalidCursor:
         raise _invalid_cursor() from None
-    if moment.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**63:
-        raise _invalid_cursor()
-    return moment, pk
 
 
 @dataclass(frozen=True)
@@ -79,7 +68,7 @@ def calls_page(*, user: User, filters: CallFilters, cursor: str | None, limit: i
     )
     try:
         return call_log.calls_page(user=user, filters=log_filters, cursor=cursor or "", limit=limit)
-    except call_log.InvalidCursor:
+    except InvalidCursor:
         raise _invalid_cursor() from None
 
 
@@ -103,7 +92,7 @@ def blocked_numbers_page(
     rows = listing.rows[:limit]
     more = len(listing.rows) > limit or listing.page.has_next()
     last = rows[-1].blocked if rows else None
-    next_cursor = _cursor_encode(BLOCKED_CURSOR_SALT, last.blocked_at, last.pk) if more and last else None
+    next_cursor = cursor_encode(last.blocked_at, last.pk, salt=BLOCKED_CURSOR_SALT) if more and last else None
     return BlockedNumbersPage(rows=rows, next_cursor=next_cursor)
 
 
@@ -131,7 +120,7 @@ def abuse_reports_page(reports, *, open: bool | None, cursor: str | None, limit:
         reports = reports.select_related("company", "call", "reported_by", "handled_by")
         rows = list(reports.order_by("-reported_at", "-id")[: limit + 1])
         rows, more, salt = rows[:limit], len(rows) > limit, NEWEST_REPORTS_CURSOR_SALT
-    next_cursor = _cursor_encode(salt, rows[-1].reported_at, rows[-1].pk) if more and rows else None
+    next_cursor = cursor_encode(rows[-1].reported_at, rows[-1].pk, salt=salt) if more and rows else None
     return AbuseReportsPage(reports=rows, next_cursor=next_cursor)
 
 

@@ -5,19 +5,17 @@ Every read starts from a `visible_to(user)` queryset, so tenancy is decided once
 
 from __future__ import annotations
 
-import binascii
-import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core import signing
 from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
 from calls.models import Call, CallEvent, CallNote, CallState, ClosedDay, Direction, Disposition, Offer, Queue
+from pbx.keyset_cursor import cursor_decode, cursor_encode
 
 CURSOR_SALT = "console.calls.cursor"
 EARLIEST_DAY = date(1970, 1, 1)
@@ -95,25 +93,6 @@ def calls_filtered(*, user: User, filters: CallFilters, zone: ZoneInfo | None = 
     return calls
 
 
-class InvalidCursor(ValueError):
-    pass
-
-
-def cursor_encode(call: Call) -> str:
-    return signing.dumps([call.enqueued_at.isoformat(), call.pk], salt=CURSOR_SALT, compress=False)
-
-
-def cursor_decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        at, call_id = signing.loads(cursor, salt=CURSOR_SALT)
-        moment = datetime.fromisoformat(at)
-    except (signing.BadSignature, ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeError):
-        raise InvalidCursor(cursor) from None
-    if moment.tzinfo is None or not isinstance(call_id, int) or not 0 < call_id < 2**63:
-        raise InvalidCursor(cursor)
-    return moment, call_id
-
-
 @dataclass(frozen=True)
 class CallPage:
     calls: list[Call]
@@ -125,12 +104,14 @@ def calls_page(*, user: User, filters: CallFilters, cursor: str = "", limit: int
     (an index range scan on one of the `call_*_time` indexes), and calls arriving meanwhile shift nothing."""
     calls = calls_filtered(user=user, filters=filters)
     if cursor:
-        at, call_id = cursor_decode(cursor)
+        at, call_id = cursor_decode(cursor, salt=CURSOR_SALT)
         calls = calls.filter(Q(enqueued_at__lt=at) | Q(enqueued_at=at, pk__lt=call_id))
     rows = list(calls.select_related("queue", "agent", "company").order_by("-enqueued_at", "-id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    return CallPage(calls=rows, next_cursor=cursor_encode(rows[-1]) if more and rows else None)
+    last = rows[-1] if more and rows else None
+    next_cursor = cursor_encode(last.enqueued_at, last.pk, salt=CURSOR_SALT) if last else None
+    return CallPage(calls=rows, next_cursor=next_cursor)
 
 
 def calls_for_export(*, user: User, filters: CallFilters):

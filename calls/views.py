@@ -21,6 +21,7 @@ from calls.forms_blocking import BlockForm
 from calls.models import NOTE_MAX_CHARS, AbuseReport, CallState, Direction, Disposition
 from calls.selectors_blocking import call_number_blocked
 from calls.services_notes import call_note_save
+from pbx.keyset_cursor import InvalidCursor
 from pbx.spreadsheet import spreadsheet_safe
 
 PAGE_SIZE = 50
@@ -67,7 +68,7 @@ def call_log(request):
             page = selectors.calls_page(
                 user=request.user, filters=filters, cursor=request.GET.get("after", ""), limit=PAGE_SIZE
             )
-        except selectors.InvalidCursor:
+        except InvalidCursor:
             if request.htmx and request.GET.get("after"):
                 # "Older calls" appends to the rows shown: the first page again would list them twice. (200: htmx
                 # swaps in only successful answers.)
